@@ -1,0 +1,28 @@
+"""Every private scikit-learn name skhp relies on, imported in one place.
+
+A scikit-learn release that moves one of these costs a change to this file only.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = [
+    "BaseSearchCV",
+    "HasMethods",
+    "Interval",
+    "Options",
+    "StrOptions",
+    "_check_partial_fit_first_call",
+    "_check_sample_weight",
+    "_fit_context",
+    "validate_params",
+]
