@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -48,6 +49,23 @@ def _dot_into(a, b, out):
         out[...] = safe_sparse_dot(a, b)
     else:
         np.matmul(a, b, out=out)
+
+
+def _weight_gradient_into(inputs, delta, coef, l2, out):
+    """``out[...] = inputs.T @ delta + l2 * coef``, in place.
+
+    For dense C-ordered arrays the penalty is the GEMM's ``beta * C`` term,
+    which saves a pass over the weights and a scratch array.
+    """
+    if l2 and not sp.issparse(inputs) and inputs.flags.c_contiguous:
+        np.multiply(coef, l2, out=out)
+        gemm = get_blas_funcs("gemm", (out,))
+        # In Fortran order out.T = delta.T @ inputs: all views, no copies.
+        gemm(1.0, delta.T, inputs.T, beta=1.0, c=out.T, trans_b=1, overwrite_c=1)
+        return
+    _dot_into(inputs.T, delta, out)
+    if l2:
+        out += l2 * coef
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -357,12 +375,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         l2 = self.alpha / sw_sum
         for i in range(last, -1, -1):
             coef = self.coefs_[i]
-            grad = ws.coef_grads[i]
-            _dot_into(self._layer_input(i, X, ws, m).T, delta, grad)
-            if l2:
-                penalty = ws.coef_scratch[: coef.size].reshape(coef.shape)
-                np.multiply(coef, l2, out=penalty)
-                grad += penalty
+            _weight_gradient_into(
+                self._layer_input(i, X, ws, m), delta, coef, l2, ws.coef_grads[i]
+            )
             if ws.intercept_grads[i] is not None:
                 np.sum(delta, axis=0, out=ws.intercept_grads[i])
             if i == 0:
@@ -441,8 +456,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
 
         y = y.reshape((-1, 1)) if y.ndim == 1 else y
-        # Targets in the network's float type: float32 stays float32.
-        y = y.astype(X.dtype, copy=False)
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features, *hidden_layer_sizes, self.n_outputs_]
 

@@ -101,7 +101,9 @@ class Workspace:
         self.deltas = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
         if layout.batch_norm:
             self.xhat = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
-            self.scratch = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+            # one work array serves every layer: layers are handled in turn
+            shared = np.empty(batch_size * max(hidden), dtype=dtype)
+            self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
         if layout.batch_norm == "after":
             self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
         # batch statistics of the last forward pass: (mean, var, inv_std)
@@ -113,8 +115,6 @@ class Workspace:
             self.gamma_grads,
             self.beta_grads,
         ) = layout.views(self.grads)
-        largest_coef = max(a * b for a, b in pairwise(layout.layer_units))
-        self.coef_scratch = np.empty(largest_coef, dtype=dtype)
         self.X = (
             np.empty((batch_size, n_features_gathered), dtype=dtype)
             if n_features_gathered is not None

@@ -11,14 +11,25 @@ know nothing about the estimator.
 
 The optimizer never keeps a reference to the parameters, only its own state
 (velocities or moments), so an estimator may rebuild its parameter vector
-between calls. All arithmetic is in place, with one scratch vector, because
-at mini-batch sizes the update runs over every weight once per step and
-temporary arrays would cost as much as the arithmetic.
+between calls. All arithmetic is in place and ``grads`` serves as work space
+(it is overwritten), because at mini-batch sizes the update runs over every
+weight once per step and temporary arrays would cost as much as the
+arithmetic. BLAS's axpy (``y += a * x``) does in one pass what numpy needs
+two for.
 """
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from skhp.neural_network._schedules import ADAPTIVE_MIN_RATE
+
+
+def axpy(x, y, a):
+    """``y += a * x`` in place, in one pass (BLAS) for contiguous vectors."""
+    if x.flags.c_contiguous and y.flags.c_contiguous and x.dtype == y.dtype:
+        get_blas_funcs("axpy", (y,))(x.ravel(), y.ravel(), a=a)
+    else:
+        y += a * x
 
 
 class BaseOptimizer:
@@ -81,7 +92,8 @@ class BaseOptimizer:
         params : ndarray of shape (n_params,)
             All parameters as one vector.
         grads : ndarray of shape (n_params,)
-            The gradient of the loss with respect to ``params``.
+            The gradient of the loss with respect to ``params``; used as
+            work space and overwritten.
         """
         raise NotImplementedError
 
@@ -164,16 +176,13 @@ class SGDOptimizer(BaseOptimizer):
     def update_params(self, params, grads):
         if self.velocities is None or self.velocities.shape != params.shape:
             self.velocities = np.zeros_like(params)
-        step = self._scratch_like(params)
-        np.multiply(grads, self.learning_rate, out=step)
         self.velocities *= self.momentum
-        self.velocities -= step
+        axpy(grads, self.velocities, -self.learning_rate)
         if self.nesterov:
-            params -= step
-            np.multiply(self.velocities, self.momentum, out=step)
-            params += step
+            axpy(self.velocities, params, self.momentum)
+            axpy(grads, params, -self.learning_rate)
         else:
-            params += self.velocities
+            axpy(self.velocities, params, 1.0)
 
 
 class AdamOptimizer(BaseOptimizer):
@@ -211,22 +220,16 @@ class AdamOptimizer(BaseOptimizer):
             self.vs = np.zeros_like(params)
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        scratch = self._scratch_like(params)
-        # v <- b2 v + (1 - b2) g^2
-        np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - b2
-        self.vs *= b2
-        self.vs += scratch
-        # m <- b1 m + (1 - b1) g
-        np.multiply(grads, 1 - b1, out=scratch)
         self.ms *= b1
-        self.ms += scratch
+        axpy(grads, self.ms, 1 - b1)  # m <- b1 m + (1 - b1) g
+        np.multiply(grads, grads, out=grads)
+        self.vs *= b2
+        axpy(grads, self.vs, 1 - b2)  # v <- b2 v + (1 - b2) g^2
         step_size = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(self.vs, out=scratch)
-        scratch += self.epsilon
-        np.divide(self.ms, scratch, out=scratch)
-        scratch *= step_size
-        params -= scratch
+        denominator = np.sqrt(self.vs, out=grads)
+        denominator += self.epsilon
+        np.divide(self.ms, denominator, out=denominator)
+        axpy(denominator, params, -step_size)
 
 
 class RMSpropOptimizer(BaseOptimizer):
@@ -264,15 +267,13 @@ class RMSpropOptimizer(BaseOptimizer):
         b2 = self.beta_2
         scratch = self._scratch_like(params)
         np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - b2
         self.squares *= b2
-        self.squares += scratch
+        axpy(scratch, self.squares, 1 - b2)
         np.sqrt(self.squares, out=scratch)
         scratch *= 1.0 / np.sqrt(1 - b2**self.t)
         scratch += self.epsilon
         np.divide(grads, scratch, out=scratch)
-        scratch *= self.learning_rate
-        params -= scratch
+        axpy(scratch, params, -self.learning_rate)
 
 
 OPTIMIZERS = {
