@@ -12,31 +12,8 @@ scikit-learn estimator).
 import numpy as np
 
 
-def batch_statistics(Z, weights=None):
-    """Mean and (biased) variance of each column of ``Z``.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_units)
-        A layer's values for a mini-batch.
-    weights : ndarray of shape (n_samples,), default=None
-        Sample weights; ``None`` weighs every row equally.
-
-    Returns
-    -------
-    mean, var : ndarray of shape (n_units,)
-    """
-    if weights is None:
-        mean = Z.mean(axis=0)
-        var = Z.var(axis=0)
-    else:
-        mean = np.average(Z, axis=0, weights=weights)
-        var = np.average((Z - mean) ** 2, axis=0, weights=weights)
-    return mean, var
-
-
-def batch_norm_forward(Z, gamma, beta, mean, var, epsilon, xhat_out, out):
-    """Normalize ``Z`` with the given statistics, then scale and shift.
+def batch_norm_forward(Z, gamma, beta, epsilon, xhat_out, out, weights=None):
+    """Normalize ``Z`` with its own (batch) statistics, then scale and shift.
 
     Parameters
     ----------
@@ -44,26 +21,30 @@ def batch_norm_forward(Z, gamma, beta, mean, var, epsilon, xhat_out, out):
         Values to normalize. May be the same array as ``out``.
     gamma, beta : ndarray of shape (n_units,)
         Learnable scale and shift.
-    mean, var : ndarray of shape (n_units,)
-        The statistics to normalize with: the batch's while training.
     epsilon : float
         Added to the variance for numerical stability.
     xhat_out : ndarray of shape (n_samples, n_units)
         Receives the normalized values, which the backward pass needs.
     out : ndarray of shape (n_samples, n_units)
         Receives ``gamma * xhat + beta``.
+    weights : ndarray of shape (n_samples,), default=None
+        Sample weights of the rows; None weighs them equally.
 
     Returns
     -------
-    inv_std : ndarray of shape (n_units,)
-        ``1 / sqrt(var + epsilon)``, which the backward pass needs.
+    mean, var, inv_std : ndarray of shape (n_units,)
+        The batch's mean and (biased) variance, and ``1 / sqrt(var + eps)``.
     """
-    inv_std = 1.0 / np.sqrt(var + epsilon)
+    mean = np.average(Z, axis=0, weights=weights)
     np.subtract(Z, mean, out=xhat_out)
+    # Z is no longer needed once centred, so ``out`` can hold the squares.
+    np.multiply(xhat_out, xhat_out, out=out)
+    var = np.average(out, axis=0, weights=weights)
+    inv_std = 1.0 / np.sqrt(var + epsilon)
     xhat_out *= inv_std
     np.multiply(xhat_out, gamma, out=out)
     out += beta
-    return inv_std
+    return mean, var, inv_std
 
 
 def batch_norm_backward(dY, xhat, gamma, inv_std, weight_fraction, grad_gamma,

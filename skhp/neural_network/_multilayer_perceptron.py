@@ -31,11 +31,7 @@ from skhp._compat import (
     _get_additional_lbfgs_options_dict,
 )
 from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES
-from skhp.neural_network._layers import (
-    batch_norm_backward,
-    batch_norm_forward,
-    batch_statistics,
-)
+from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
 from skhp.neural_network._network import ParameterLayout, Workspace
 from skhp.neural_network._optimizers import OPTIMIZERS
 from skhp.neural_network._schedules import LearningRateSchedule
@@ -317,23 +313,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 ACTIVATIONS[self.out_activation_](Z)
                 return Z
             if batch_norm == "before":
-                mean, var = batch_statistics(Z, sample_weight)
-                inv_std = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
-                    self.batch_norm_epsilon, ws.xhat[i][:m], Z,
+                ws.statistics[i] = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i],
+                    self.batch_norm_epsilon, ws.xhat[i][:m], Z, sample_weight,
                 )
                 hidden_activation(Z)
             elif batch_norm == "after":
                 hidden_activation(Z)
-                mean, var = batch_statistics(Z, sample_weight)
-                inv_std = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
+                ws.statistics[i] = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i],
                     self.batch_norm_epsilon, ws.xhat[i][:m], ws.normalized[i][:m],
+                    sample_weight,
                 )
             else:
                 hidden_activation(Z)
-                continue
-            ws.statistics[i] = (mean, var, inv_std)
 
     def _loss_name(self):
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
