@@ -4,13 +4,14 @@ Each activation works in place on its argument; each derivative multiplies a
 backpropagated error ``delta`` in place by the activation's derivative,
 written as a function of the activation's *output* ``A`` (which is what the
 forward pass keeps). The losses are scikit-learn's own, so that a network
-without batch normalization reports the same ``loss_`` as scikit-learn's.
+without batch normalization reports the same ``loss_`` as scikit-learn's,
+but for the squared error (see :func:`squared_loss`).
 """
 
 import numpy as np
 from scipy.special import expit
 
-from skhp._compat import LOSS_FUNCTIONS
+from skhp._compat import LOSS_FUNCTIONS as _SKLEARN_LOSS_FUNCTIONS
 
 
 def inplace_identity(X):
@@ -81,5 +82,18 @@ DERIVATIVES = {
     "tanh": inplace_tanh_derivative,
     "relu": inplace_relu_derivative,
 }
+
+def squared_loss(y_true, y_pred, sample_weight=None):
+    """Half the squared error, summed over outputs, averaged over samples.
+
+    Its gradient at the output is ``y_pred - y_true``, the gradient every
+    MLP (scikit-learn's included) follows. scikit-learn reports the mean
+    over outputs instead, which differs from this for several outputs and
+    does not match the gradient it follows.
+    """
+    return 0.5 * np.average((y_true - y_pred) ** 2, weights=sample_weight, axis=0).sum()
+
+
+LOSS_FUNCTIONS = {**_SKLEARN_LOSS_FUNCTIONS, "squared_error": squared_loss}
 
 __all__ = ["ACTIVATIONS", "DERIVATIVES", "LOSS_FUNCTIONS"]

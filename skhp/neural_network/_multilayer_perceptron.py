@@ -20,7 +20,6 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skhp._compat import (
-    LOSS_FUNCTIONS,
     Interval,
     Options,
     StrOptions,
@@ -30,7 +29,7 @@ from skhp._compat import (
     _fit_context,
     _get_additional_lbfgs_options_dict,
 )
-from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES
+from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
 from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
 from skhp.neural_network._network import ParameterLayout, Workspace
 from skhp.neural_network._optimizers import OPTIMIZERS
