@@ -63,6 +63,27 @@ def _weight_gradient_into(inputs, delta, coef, l2, out):
         out += l2 * coef
 
 
+def _check_magnitude(X):
+    """Refuse inputs whose squares would overflow the network's float type.
+
+    Products of inputs and weights, and batch normalization's variances,
+    square the inputs' magnitude; beyond the square root of the largest
+    float they overflow and training would silently produce garbage.
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    largest = max(abs(float(values.max())), abs(float(values.min())))
+    limit = np.sqrt(np.finfo(X.dtype).max) / max(X.shape[1], 1)
+    if largest > limit:
+        advice = " or pass float64 data" if X.dtype == np.float32 else ""
+        raise ValueError(
+            f"X has values of magnitude up to {largest:.3g}, too large for "
+            f"{X.dtype} arithmetic in a neural network (their squares overflow). "
+            f"Scale the features (e.g. with StandardScaler){advice}."
+        )
+
+
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
     """Shared training code of :class:`MLPClassifier` and :class:`MLPRegressor`.
 
@@ -443,9 +464,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             not self.warm_start and not incremental
         )
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        _check_magnitude(X)
         n_samples, n_features = X.shape
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
 
         y = y.reshape((-1, 1)) if y.ndim == 1 else y
         self.n_outputs_ = y.shape[1]
@@ -469,9 +493,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore",
                          under="ignore"):
             if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(X, y, sample_weight, incremental)
+                statistics = self._fit_stochastic(X, y, sample_weight, incremental)
             else:
-                self._fit_lbfgs(X, y, sample_weight)
+                statistics = self._fit_lbfgs(X, y, sample_weight)
 
         if not np.isfinite(self._params).all():
             raise ValueError(
@@ -479,7 +503,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 " contain large values and need to be preprocessed, or the "
                 "learning rate may be too large."
             )
+        self._warn_if_epsilon_dominates(statistics)
         return self
+
+    def _warn_if_epsilon_dominates(self, statistics):
+        """Batch norm erases a layer whose variance is far below epsilon.
+
+        ``statistics`` are the last batch's (mean, var, inv_std) per layer.
+        """
+        for i, layer_statistics in enumerate(statistics):
+            if layer_statistics is None:
+                continue
+            var = layer_statistics[1]
+            if var.size and var.max() < self.batch_norm_epsilon / 100:
+                warnings.warn(
+                    f"The variance reaching batch normalization in hidden layer "
+                    f"{i + 1} (at most {var.max():.3g}) is far below "
+                    f"batch_norm_epsilon={self.batch_norm_epsilon:g}, which then "
+                    "erases the signal. Scale the input features (e.g. with "
+                    "StandardScaler) or lower batch_norm_epsilon.",
+                    UserWarning,
+                )
+                return
 
     def _fit_lbfgs(self, X, y, sample_weight):
         # Full batch: batch normalization uses the whole data's statistics.
@@ -511,6 +556,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             for i, (mean, var, _) in enumerate(ws.statistics):
                 self.bn_running_means_[i][...] = mean
                 self.bn_running_vars_[i][...] = var
+        return ws.statistics
 
     def _make_optimizer(self, incremental):
         """A new optimizer with the current hyperparameters.
@@ -654,6 +700,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             np.copyto(self._params, best_params)
             self.bn_running_means_ = best_means
             self.bn_running_vars_ = best_vars
+        return ws.statistics
 
     def _update_no_improvement_count(self, loss):
         if loss > self.best_loss_ - self.tol:
