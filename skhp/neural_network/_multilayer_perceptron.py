@@ -36,6 +36,8 @@ from skhp.neural_network._optimizers import OPTIMIZERS
 from skhp.neural_network._schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+# Rows per forward pass when scoring the early-stopping set.
+_PREDICT_CHUNK = 2048
 
 
 def _dot_into(a, b, out):
@@ -589,47 +591,42 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _split_validation(self, X, y, sample_weight):
-        """Hold out scikit-learn's validation set for early stopping."""
+    def _split_validation(self, y):
+        """Rows of scikit-learn's train/validation split for early stopping.
+
+        Splitting row numbers instead of the data gives scikit-learn's split
+        without copying X: batches are gathered from X by row.
+        """
         should_stratify = is_classifier(self) and self.n_outputs_ == 1
-        stratify = y if should_stratify else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        split = train_test_split(
-            *arrays,
+        train_rows, val_rows = train_test_split(
+            np.arange(y.shape[0]),
             random_state=self._random_state,
             test_size=self.validation_fraction,
-            stratify=stratify,
+            stratify=y if should_stratify else None,
         )
-        X_train, X_val, y_train, y_val = split[:4]
-        sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        if val_rows.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return X_train, X_val, y_train, y_val, sw_train, sw_val
+        return train_rows, val_rows
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
         self._optimizer = optimizer = self._make_optimizer(incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        train_rows = None  # None: every row of X trains
         if early_stopping:
-            X, X_val, y, y_val, sample_weight, sw_val = self._split_validation(
-                X, y, sample_weight
-            )
-            y_val_labels = (
-                self._label_binarizer.inverse_transform(y_val)
-                if is_classifier(self)
-                else y_val
-            )
-        n_samples = X.shape[0]
+            train_rows, val_rows = self._split_validation(y)
+        n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
         sample_idx = np.arange(n_samples, dtype=int)
         batch_size = self._batch_size(n_samples)
         dense = not sp.issparse(X)
+        gather = dense and (self.shuffle or train_rows is not None)
         ws = Workspace(
             self._layout, batch_size, X.dtype,
-            n_features_gathered=X.shape[1] if dense and self.shuffle else None,
+            n_features_gathered=X.shape[1] if gather else None,
         )
         bn_momentum = self.batch_norm_momentum
 
@@ -640,18 +637,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 accumulated_loss = 0.0
                 for batch_slice in gen_batches(n_samples, batch_size):
-                    if self.shuffle:
-                        batch_idx = sample_idx[batch_slice]
-                        if dense:
-                            X_batch = ws.X[: len(batch_idx)]
-                            np.take(X, batch_idx, axis=0, out=X_batch)
-                        else:
-                            X_batch = X[batch_idx]
+                    rows = sample_idx[batch_slice] if self.shuffle else batch_slice
+                    if train_rows is not None:
+                        rows = train_rows[rows]
+                    if gather:
+                        X_batch = ws.X[: batch_slice.stop - batch_slice.start]
+                        np.take(X, rows, axis=0, out=X_batch)
                     else:
-                        batch_idx = batch_slice
-                        X_batch = X[batch_slice]
-                    sw_batch = None if sample_weight is None else sample_weight[batch_idx]
-                    batch_loss = self._backprop(X_batch, y[batch_idx], sw_batch, ws)
+                        X_batch = X[rows]
+                    sw_batch = None if sample_weight is None else sample_weight[rows]
+                    batch_loss = self._backprop(X_batch, y[rows], sw_batch, ws)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
                     optimizer.update_params(self._params, ws.grads)
                     if self._layout.batch_norm:
@@ -667,7 +662,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     break  # diverged: reported by _fit
 
                 if early_stopping:
-                    self._record_validation(X_val, y_val, y_val_labels, sw_val)
+                    self._record_validation(X, y, sample_weight, val_rows)
                 else:
                     self._update_no_improvement_count(self.loss_curve_[-1])
                 optimizer.iteration_ends(self.t_)
@@ -710,14 +705,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if loss < self.best_loss_:
             self.best_loss_ = loss
 
-    def _record_validation(self, X_val, y_val, y_val_labels, sw_val):
-        """Score the held-out set, keep the best weights, count plateaus."""
-        y_pred = self._forward_pass_fast(X_val, check_input=False)
-        sw_sum = X_val.shape[0] if sw_val is None else sw_val.sum()
+    def _record_validation(self, X, y, sample_weight, val_rows):
+        """Score the held-out rows, keep the best weights, count plateaus."""
+        # In chunks, so that validation never holds a layer's activations
+        # for all held-out rows at once.
+        n_chunks = max(1, -(-val_rows.shape[0] // _PREDICT_CHUNK))
+        output = np.concatenate([
+            self._forward_pass_fast(X[rows], check_input=False)
+            for rows in np.array_split(val_rows, n_chunks)
+        ])
+        y_val = y[val_rows]
+        sw_val = None if sample_weight is None else sample_weight[val_rows]
+        sw_sum = val_rows.shape[0] if sw_val is None else sw_val.sum()
         self.validation_loss_curve_.append(
-            self._penalized_loss(y_val, y_pred, sw_val, sw_sum)
+            self._penalized_loss(y_val, output, sw_val, sw_sum)
         )
-        score = self._score(X_val, y_val_labels, sample_weight=sw_val)
+        if not np.isfinite(output).all():
+            score = np.nan
+        else:
+            score = self._score_function(
+                self._decode_targets(y_val), self._output_to_prediction(output),
+                sample_weight=sw_val,
+            )
         self.validation_scores_.append(score)
         if self.verbose:
             print("Validation score: %f" % score)
@@ -769,12 +778,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return True
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
+    def _predict(self, X, check_input=True):
+        return self._output_to_prediction(
+            self._forward_pass_fast(X, check_input=check_input)
+        )
+
+    def _score(self, X, y, sample_weight=None):
         """Score without input validation; NaN if the network diverged."""
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
+        return self._score_function(y, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1114,15 +1128,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+    _score_function = staticmethod(accuracy_score)
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(
-            X, y, sample_weight=sample_weight, score_function=accuracy_score
+    def _output_to_prediction(self, output):
+        if self.n_outputs_ == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def _decode_targets(self, y):
+        return self._label_binarizer.inverse_transform(
+            y.ravel() if self.n_outputs_ == 1 else y
         )
 
     @available_if(lambda est: est._check_solver())
@@ -1455,16 +1470,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+    _score_function = staticmethod(r2_score)
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(
-            X, y, sample_weight=sample_weight, score_function=r2_score
-        )
+    def _output_to_prediction(self, output):
+        return output.ravel() if output.shape[1] == 1 else output
+
+    def _decode_targets(self, y):
+        return y.ravel() if y.shape[1] == 1 else y
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
