@@ -14,7 +14,6 @@ Run: ``python benchmarks/mlp_speed.py [--repeats 5] [--epochs 2] [--quick]``.
 
 import argparse
 import time
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -24,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 import skhp
 from _data import fashion_mnist_or_synthetic
+from mlp_memory import peak_training_memory
 
 HIDDEN = (256, 256)
 BATCH = 256
@@ -70,16 +70,6 @@ def time_epochs(kind, X, y, epochs):
     return (time.perf_counter() - start) / epochs
 
 
-def peak_memory(kind, X, y):
-    est = make(kind, 1)
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    est.fit(X, y)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -101,7 +91,7 @@ def main():
             for kind in kinds:
                 times[kind].append(time_epochs(kind, X, y, args.epochs))
             times["GEMM floor"].append(gemm_floor_epoch(X, 10, X.dtype))
-        memory = {k: peak_memory(k, X, y) for k in kinds}
+        memory = {k: peak_training_memory(lambda k=k: make(k, 1), X, y)[0] for k in kinds}
         accuracy = {}
         for kind in kinds:
             est = make(kind, args.accuracy_epochs).fit(X, y)

@@ -37,7 +37,7 @@ from skhp.neural_network._schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 # Rows per forward pass when scoring the early-stopping set.
-_PREDICT_CHUNK = 2048
+_PREDICT_CHUNK = 512
 
 
 def _dot_into(a, b, out):
@@ -1109,8 +1109,19 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        return X, self._binarize(y)
+
+    def _binarize(self, y):
+        """One-hot (or one-column, for two classes) boolean targets.
+
+        The same values as ``LabelBinarizer.transform(y).astype(bool)``,
+        without its int64 intermediate: eight times less memory at the peak.
+        """
+        if y.ndim == 1 and self._label_binarizer.y_type_ in ("binary", "multiclass"):
+            if len(self.classes_) == 2:
+                return (y == self.classes_[1]).reshape(-1, 1)
+            return y[:, None] == self.classes_
+        return self._label_binarizer.transform(y).astype(bool)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
