@@ -642,7 +642,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         rows = train_rows[rows]
                     if gather:
                         X_batch = ws.X[: batch_slice.stop - batch_slice.start]
-                        np.take(X, rows, axis=0, out=X_batch)
+                        np.take(X, rows, axis=0, out=X_batch, mode="clip")
                     else:
                         X_batch = X[rows]
                     sw_batch = None if sample_weight is None else sample_weight[rows]
