@@ -324,6 +324,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """
         m = X.shape[0]
         batch_norm = self._layout.batch_norm
+        if batch_norm:
+            row_weights = (
+                ws.uniform_row_weights(m)
+                if sample_weight is None
+                else (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
+            )
         hidden_activation = ACTIVATIONS[self.activation]
         last = self.n_layers_ - 2
         for i in range(self.n_layers_ - 1):
@@ -337,7 +343,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if batch_norm == "before":
                 ws.statistics[i] = batch_norm_forward(
                     Z, self.bn_gammas_[i], self.bn_betas_[i],
-                    self.batch_norm_epsilon, ws.xhat[i][:m], Z, sample_weight,
+                    self.batch_norm_epsilon, ws.xhat[i][:m], Z, row_weights,
                 )
                 hidden_activation(Z)
             elif batch_norm == "after":
@@ -345,7 +351,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 ws.statistics[i] = batch_norm_forward(
                     Z, self.bn_gammas_[i], self.bn_betas_[i],
                     self.batch_norm_epsilon, ws.xhat[i][:m], ws.normalized[i][:m],
-                    sample_weight,
+                    row_weights,
                 )
             else:
                 hidden_activation(Z)
@@ -394,7 +400,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self._layer_input(i, X, ws, m), delta, coef, l2, ws.coef_grads[i]
             )
             if ws.intercept_grads[i] is not None:
-                np.sum(delta, axis=0, out=ws.intercept_grads[i])
+                # column sums as a BLAS matrix-vector product: 2x sum(axis=0)
+                np.matmul(ws.ones[:m], delta, out=ws.intercept_grads[i])
             if i == 0:
                 break
             j = i - 1  # the hidden layer the error flows back into
@@ -408,8 +415,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 _, _, inv_std = ws.statistics[j]
                 batch_norm_backward(
                     previous, ws.xhat[j][:m], self.bn_gammas_[j], inv_std,
-                    weight_fraction, ws.gamma_grads[j], ws.beta_grads[j],
-                    ws.scratch[j][:m],
+                    weight_fraction, ws.ones[:m], ws.gamma_grads[j],
+                    ws.beta_grads[j], ws.scratch[j][:m],
                 )
                 if batch_norm == "after":
                     derivative(ws.outputs[j][:m], previous)
