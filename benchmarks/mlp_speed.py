@@ -48,13 +48,12 @@ def gemm_floor_epoch(X, n_classes, dtype):
     acts = [np.empty((BATCH, u), dtype) for u in units[1:]]
     deltas = [np.empty((BATCH, u), dtype) for u in units[1:]]
     grads = [np.empty_like(w) for w in W]
-    xb = np.empty((BATCH, X.shape[1]), dtype)
     n = X.shape[0]
     start = time.process_time()
     for lo in range(0, n, BATCH):
         m = min(BATCH, n - lo)
-        xb[:m] = X[lo:lo + m]  # a contiguous batch: the floor pays no gather
-        inputs = [xb[:m]] + [a[:m] for a in acts[:-1]]
+        # consecutive rows: a contiguous view, so the floor pays no gather
+        inputs = [X[lo:lo + m]] + [a[:m] for a in acts[:-1]]
         for i, w in enumerate(W):
             np.matmul(inputs[i], w, out=acts[i][:m])
         deltas[-1][:m] = acts[-1][:m]

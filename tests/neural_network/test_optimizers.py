@@ -136,9 +136,32 @@ def test_continue_from_keeps_state_and_takes_new_hyperparameters():
     second = AdamOptimizer(LearningRateSchedule("exponential", 0.2, decay_rate=0.5),
                            beta_1=0.5).continue_from(first)
     assert second.t == 1 and second.epoch == 1
-    assert second.ms is first.ms
+    assert_allclose(second.ms, first.ms)
     assert second.learning_rate == pytest.approx(0.1)  # 0.2 * 0.5 ** 1
     assert second.beta_1 == 0.5
     # another optimizer kind starts afresh
     sgd = SGDOptimizer(constant(0.1)).continue_from(first)
     assert sgd.epoch == 0 and sgd.velocities is None
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.5, 0.9, 0.999])
+def test_decaying_average_over_many_steps(decay):
+    # long enough to rescale many times (for decay 0.5: every 33 steps)
+    from skhp.neural_network._optimizers import DecayingAverage
+    rng = np.random.RandomState(0)
+    xs = rng.normal(size=(2000, 5))
+    average = DecayingAverage(xs[0], decay)
+    expected = np.zeros(5)
+    for x in xs:
+        average.add(x, 1 - decay)
+        expected = decay * expected + (1 - decay) * x
+    assert_allclose(average.value, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_changed_beta_takes_effect_in_the_average():
+    params = np.zeros(3)
+    first = AdamOptimizer(constant(0.1), beta_1=0.9)
+    first.update_params(params, np.ones(3))
+    second = AdamOptimizer(constant(0.1), beta_1=0.5).continue_from(first)
+    second.update_params(params, np.zeros(3))
+    assert_allclose(second.ms, 0.5 * 0.1 * np.ones(3))
