@@ -1,5 +1,17 @@
 """skhp: deep-learning style hyperparameter tuning as part of scikit-learn."""
 
+from skhp import distributions
+from skhp.distributions import layer_sizes, loguniform, loguniform_int, reverse_loguniform
+from skhp.model_selection import CoarseToFineSearchCV
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "CoarseToFineSearchCV",
+    "__version__",
+    "distributions",
+    "layer_sizes",
+    "loguniform",
+    "loguniform_int",
+    "reverse_loguniform",
+]

@@ -1,0 +1,273 @@
+"""Where the next round's candidates go: the coarse-to-fine zoom.
+
+Round 0 spreads a scrambled Sobol' design over each sub-space's unit cube.
+Every later round:
+
+1. keeps a share of the round (``explore_fraction``) on the same Sobol' sequence
+   over the whole space, so a narrow basin missed at first can still be found;
+2. takes the elites (the best ``elite_fraction`` of every valid candidate so
+   far, NaN scores ignored) and groups them greedily, best first, into at most
+   ``max_regions`` regions: an elite farther than the current width from every
+   region centre opens a new region. Several basins thus stay alive while their
+   elites are among the best, and die when they drop out;
+3. gives each region a share of the round in proportion to the rank weights of
+   its elites (log-rank weights, as in CMA-ES), and samples it as a mixture of
+   Gaussians centred on its elites (a kernel estimate of the good set, as in the
+   cross-entropy method and TPE) whose width shrinks by ``zoom_factor`` per round
+   (a trust region, as in TuRBO), reflected at the edges of the cube;
+4. draws categorical choices from the region's elites' choices, mixed with a
+   uniform share so a choice is never ruled out for good.
+
+Every candidate's key is checked against all keys seen; a duplicate is redrawn
+wider, then replaced by exploration, then (finite spaces) by enumerating what is
+left. The sampler is a pure function of its seed, the round number, the history
+and the Sobol' counters, which is what makes checkpoints replayable.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.stats import qmc
+
+from ._space import _ENUMERATE_LIMIT
+
+# Share of a region's categorical draws that ignore the elites.
+_CATEGORICAL_EXPLORATION = 0.2
+# Redraws of a duplicate before falling back to exploration.
+_MAX_REDRAWS = 12
+
+
+def round_sizes(n_iter, n_rounds):
+    """Split ``n_iter`` candidates over rounds; round 0 takes the remainder."""
+    n_rounds = max(1, min(n_rounds, n_iter))
+    base, extra = divmod(n_iter, n_rounds)
+    return [base + extra] + [base] * (n_rounds - 1)
+
+
+def _reflect(u):
+    """Fold coordinates back into [0, 1) (a random walk reflected at the walls)."""
+    u = np.mod(u, 2.0)
+    u = np.where(u > 1.0, 2.0 - u, u)
+    return np.minimum(u, np.nextafter(1.0, 0.0))
+
+
+def _largest_remainder(weights, n):
+    weights = np.asarray(weights, dtype=float)
+    raw = weights / weights.sum() * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    return counts
+
+
+class ZoomSampler:
+    """Proposes each round's candidates from the history of earlier rounds.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    seed : int
+        Base seed; round ``r`` uses its own stream derived from it.
+    elite_fraction, explore_fraction, zoom_factor, max_regions :
+        See :class:`~skhp.CoarseToFineSearchCV`.
+    """
+
+    def __init__(
+        self, space, seed, *, elite_fraction=0.2, explore_fraction=0.2,
+        zoom_factor=0.5, max_regions=3,
+    ):
+        self.space = space
+        self.seed = int(seed)
+        self.elite_fraction = elite_fraction
+        self.explore_fraction = explore_fraction
+        self.zoom_factor = zoom_factor
+        self.max_regions = max_regions
+        # Sobol' points used so far per sub-space (part of the checkpointed state).
+        self.sobol_used = [0] * len(space.subspaces)
+
+    # -- state -------------------------------------------------------------
+    def get_state(self):
+        return {"sobol_used": list(self.sobol_used)}
+
+    def set_state(self, state):
+        self.sobol_used = list(state["sobol_used"])
+
+    def _rng(self, round_idx):
+        return np.random.default_rng([self.seed, round_idx])
+
+    # -- building blocks ---------------------------------------------------
+    def _sobol(self, sub, n):
+        """The next ``n`` points of the sub-space's scrambled Sobol' sequence."""
+        d = max(sub.n_units, 1)
+        engine = qmc.Sobol(d, scramble=True, rng=np.random.default_rng([self.seed, 7, sub.index]))
+        if self.sobol_used[sub.index]:
+            engine.fast_forward(self.sobol_used[sub.index])
+        self.sobol_used[sub.index] += n
+        with warnings.catch_warnings():
+            # The balance warning is about powers of two; coverage is what we use.
+            warnings.simplefilter("ignore", UserWarning)
+            return engine.random(n)[:, : sub.n_units]
+
+    def width(self, round_idx):
+        """Full width, in unit coordinates, of the regions of a round."""
+        return self.zoom_factor ** round_idx
+
+    def _regions(self, elites, width):
+        """Greedy grouping of elites (best first) into at most max_regions."""
+        regions = []
+        for rank, rec in enumerate(elites):
+            sub = self.space.subspaces[rec["subspace"]]
+            for region in regions:
+                if region["subspace"] != rec["subspace"]:
+                    continue
+                c = region["members"][0]["u"][sub.num_units]
+                if sub.num_units.size == 0 or np.max(np.abs(rec["u"][sub.num_units] - c)) <= width:
+                    region["members"].append(rec)
+                    region["ranks"].append(rank)
+                    break
+            else:
+                if len(regions) < self.max_regions:
+                    regions.append({"subspace": rec["subspace"], "members": [rec], "ranks": [rank]})
+        return regions
+
+    def _sample_region(self, region, n, sigma, rng):
+        sub = self.space.subspaces[region["subspace"]]
+        members = region["members"]
+        w = np.array(region["weights"])
+        parents = rng.choice(len(members), size=n, p=w / w.sum())
+        U = np.array([members[p]["u"] for p in parents], dtype=float).reshape(n, sub.n_units)
+        if sub.num_units.size:
+            noise = rng.standard_normal((n, sub.num_units.size)) * sigma
+            U[:, sub.num_units] = _reflect(U[:, sub.num_units] + noise)
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            counts = np.zeros(dim.n_choices)
+            for m, wm in zip(members, w):
+                counts[dim.indices(m["u"][col : col + 1])[0]] += wm
+            p = (1 - _CATEGORICAL_EXPLORATION) * counts / counts.sum()
+            p += _CATEGORICAL_EXPLORATION / dim.n_choices
+            idx = rng.choice(dim.n_choices, size=n, p=p)
+            U[:, col] = (idx + rng.random(n)) / dim.n_choices
+        return U
+
+    # -- one round ---------------------------------------------------------
+    def propose(self, round_idx, n, history, seen, seeds=()):
+        """Candidates for a round.
+
+        Parameters
+        ----------
+        round_idx : int
+        n : int
+            Number of candidates wanted.
+        history : list of dict
+            Earlier candidates: ``subspace``, ``u``, ``score`` (NaN if failed).
+        seen : set
+            Keys of every candidate evaluated so far; not modified.
+        seeds : sequence of (subspace, u)
+            Candidates to put first (warm start), ranked best first.
+
+        Returns
+        -------
+        proposals : list of (subspace, u, params)
+            At most ``n``; fewer only when a finite space runs out.
+        report : dict
+            The round's regions, for ``rounds_``.
+        """
+        rng = self._rng(round_idx)
+        seen = set(seen)
+        proposals = []
+
+        def accept(s, u, params):
+            key = self.space.subspaces[s].key(params, u)
+            if key in seen:
+                return False
+            seen.add(key)
+            proposals.append((s, u, params))
+            return True
+
+        for s, u in seeds:
+            if len(proposals) >= n:
+                break
+            sub = self.space.subspaces[s]
+            accept(s, u, sub.params_from_unit(u[None, :], rng)[0])
+
+        valid = [h for h in history if np.isfinite(h["score"])]
+        n_left = n - len(proposals)
+        if round_idx == 0 or not valid:
+            n_explore = n_left
+        else:
+            n_explore = min(n_left, int(round(self.explore_fraction * n)))
+        n_zoom = n_left - n_explore
+
+        width = self.width(round_idx)
+        regions = []
+        if n_zoom > 0:
+            order = sorted(range(len(valid)), key=lambda i: -valid[i]["score"])
+            n_elite = max(1, int(np.ceil(self.elite_fraction * len(valid))))
+            elites = [valid[i] for i in order[:n_elite]]
+            regions = self._regions(elites, width)
+            rank_w = np.log(n_elite + 1) - np.log(np.arange(n_elite) + 1)
+            for region in regions:
+                region["weights"] = [rank_w[r] for r in region["ranks"]]
+            counts = _largest_remainder([sum(r["weights"]) for r in regions], n_zoom)
+            # sigma = width / 4: the +-2 sigma band of one elite spans the width.
+            sigma = width / 4
+            for region, m in zip(regions, counts):
+                region["n_candidates"] = 0
+                if m == 0:
+                    continue
+                self._fill_region(region, m, sigma, rng, accept, proposals)
+
+        self._explore(n - len(proposals), rng, accept, round_idx)
+        if len(proposals) < n:
+            self._enumerate_rest(n - len(proposals), rng, accept)
+        report = {
+            "round": round_idx,
+            "n_candidates": len(proposals),
+            "width": 1.0 if not regions else width,
+            "regions": regions,
+        }
+        return proposals, report
+
+    def _fill_region(self, region, m, sigma, rng, accept, proposals):
+        sub = self.space.subspaces[region["subspace"]]
+        U = self._sample_region(region, m, sigma, rng)
+        params = sub.params_from_unit(U, rng)
+        for u, p in zip(U, params):
+            if accept(sub.index, u, p):
+                region["n_candidates"] += 1
+                continue
+            # A duplicate (integer or categorical space): redraw wider.
+            for attempt in range(1, _MAX_REDRAWS + 1):
+                u2 = self._sample_region(region, 1, sigma * 1.5**attempt, rng)
+                if accept(sub.index, u2[0], sub.params_from_unit(u2, rng)[0]):
+                    region["n_candidates"] += 1
+                    break
+
+    def _explore(self, n, rng, accept, round_idx):
+        subs = self.space.subspaces
+        for attempt in range(_MAX_REDRAWS):
+            if n <= 0:
+                return
+            # Round robin over sub-spaces, starting where the round number says.
+            per_sub = [0] * len(subs)
+            for i in range(n):
+                per_sub[(round_idx + i) % len(subs)] += 1
+            got = 0
+            for sub, k in zip(subs, per_sub):
+                if k == 0:
+                    continue
+                U = self._sobol(sub, k)
+                for u, p in zip(U, sub.params_from_unit(U, rng)):
+                    got += accept(sub.index, u, p)
+            n -= got
+
+    def _enumerate_rest(self, n, rng, accept):
+        size = self.space.size
+        if size is None or size > _ENUMERATE_LIMIT:
+            return
+        rest = self.space.enumerate()
+        for i in rng.permutation(len(rest)):
+            if n <= 0:
+                return
+            n -= accept(*rest[i])
