@@ -163,19 +163,19 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
     >>> from skhp import CoarseToFineSearchCV, loguniform
-    >>> X, y = load_iris(return_X_y=True)
+    >>> X, y = load_diabetes(return_X_y=True)
     >>> search = CoarseToFineSearchCV(
-    ...     LogisticRegression(max_iter=500), {"C": loguniform(1e-3, 1e3)},
+    ...     Ridge(), {"alpha": loguniform(1e-4, 1e3)},
     ...     n_iter=12, n_rounds=3, cv=3, random_state=0,
     ... ).fit(X, y)
     >>> search.n_candidates_
     [4, 4, 4]
     >>> search.cv_results_["round"].tolist()
     [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
-    >>> search.best_score_ > 0.9
+    >>> bool(search.best_score_ > 0.4)
     True
     """
 
