@@ -43,17 +43,17 @@ class CoarseToFineSearchCV(BaseSearchCV):
         Number of candidates over all rounds. Fewer are evaluated only when a
         finite space runs out.
 
-    n_rounds : int, default=4
+    n_rounds : int, default=5
         Number of rounds. Round 0 gets the remainder of ``n_iter / n_rounds``.
 
-    elite_fraction : float in (0, 1], default=0.2
+    elite_fraction : float in (0, 1], default=0.15
         Share of the valid candidates so far that later rounds zoom around.
 
     explore_fraction : float in [0, 1], default=0.2
         Share of each later round that keeps sampling the whole space. ``1.0``
         makes the search a quasi-random search.
 
-    zoom_factor : float in (0, 1], default=0.5
+    zoom_factor : float in (0, 1], default=0.7
         Width of the zoomed regions in round ``r``, relative to the whole range
         of each parameter's quantile space, is ``zoom_factor ** r``.
 
@@ -193,16 +193,20 @@ class CoarseToFineSearchCV(BaseSearchCV):
         "checkpoint": [str, os.PathLike, None],
     }
 
+    # Extra ZoomSampler options; benchmarks/search_quality.py overrides it in
+    # subclasses to measure the designs that lost.
+    _sampler_options: dict = {}
+
     def __init__(
         self,
         estimator,
         param_distributions,
         *,
         n_iter=60,
-        n_rounds=4,
-        elite_fraction=0.2,
+        n_rounds=5,
+        elite_fraction=0.15,
         explore_fraction=0.2,
-        zoom_factor=0.5,
+        zoom_factor=0.7,
         max_regions=3,
         scoring=None,
         n_jobs=None,
@@ -264,26 +268,71 @@ class CoarseToFineSearchCV(BaseSearchCV):
         """
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
         self._fit_inputs = (X, y, params)
+        self._ledger = None
         try:
-            return super().fit(X, y, **params)
+            super().fit(X, y, **params)
+            ledger = self._ledger
+            if len(ledger["params"]) > len(self.cv_results_["params"]):
+                # The last round(s) failed entirely: BaseSearchCV never saw them.
+                # They are appended, so best_index_ is unchanged.
+                self.cv_results_ = self._format_ledger(self.n_splits_)
+            return self
         finally:
             del self._fit_inputs
-            self._restored = None
+            self._ledger = None
 
     # -- BaseSearchCV hooks ---------------------------------------------------
+    # BaseSearchCV keeps its own list of evaluated candidates, but rounds restored
+    # from a checkpoint and rounds in which every fit failed (BaseSearchCV raises
+    # for those) never go through it. The search keeps a ledger of all rounds and
+    # formats cv_results_ from it, taking only the newest round from BaseSearchCV.
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        # BaseSearchCV only knows the rounds it evaluated; rounds restored from a
-        # checkpoint are put in front here so cv_results_ covers the whole search.
-        self._last_out = out
-        restored = getattr(self, "_restored", None)
-        if restored and restored["params"]:
-            candidate_params = restored["params"] + list(candidate_params)
-            out = restored["out"] + list(out)
-            more_results = {
-                key: restored["more_results"][key] + list(value)
-                for key, value in (more_results or {}).items()
-            }
-        return super()._format_results(candidate_params, n_splits, out, more_results)
+        ledger = getattr(self, "_ledger", None)
+        if ledger is None:
+            return super()._format_results(candidate_params, n_splits, out, more_results)
+        n_new = ledger["pending"]
+        ledger["last_out"] = list(out[len(out) - n_new * n_splits :])
+        return self._format_ledger(
+            n_splits,
+            list(candidate_params)[len(candidate_params) - n_new :],
+            ledger["last_out"],
+            [ledger["pending_round"]] * n_new,
+        )
+
+    def _format_ledger(self, n_splits, params=(), out=(), rounds=()):
+        ledger = self._ledger
+        return super()._format_results(
+            ledger["params"] + list(params),
+            n_splits,
+            ledger["out"] + list(out),
+            {"round": ledger["round"] + list(rounds)},
+        )
+
+    def _failed_round_out(self, n_fits, message):
+        """What _fit_and_score returns for failed fits, for a round BaseSearchCV
+        refused because every fit failed."""
+        outs = self._ledger["out"]
+        if outs and isinstance(outs[0]["test_scores"], dict):
+            names = list(outs[0]["test_scores"])
+        elif isinstance(self.scoring, dict):
+            names = list(self.scoring)
+        elif isinstance(self.scoring, (list, tuple, set)):
+            names = list(self.scoring)
+        else:
+            names = None
+        score = (
+            self.error_score if names is None else {n: self.error_score for n in names}
+        )
+        failed = {
+            "fit_error": message,
+            "test_scores": score,
+            "n_test_samples": 0,
+            "fit_time": 0.0,
+            "score_time": 0.0,
+        }
+        if self.return_train_score:
+            failed["train_scores"] = score
+        return [dict(failed) for _ in range(n_fits)]
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evaluate the rounds, each zooming on the results of the earlier ones."""
@@ -317,13 +366,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
             explore_fraction=self.explore_fraction,
             zoom_factor=self.zoom_factor,
             max_regions=self.max_regions,
+            **self._sampler_options,
         )
         history, seen, reports, n_candidates = [], set(), [], []
-        self._restored = {"params": [], "out": [], "more_results": {"round": []}}
+        ledger = self._ledger = {"params": [], "out": [], "round": [], "pending": 0}
         for rnd in restored_rounds:
-            self._restored["params"].extend(rnd["params"])
-            self._restored["out"].extend(rnd["out"])
-            self._restored["more_results"]["round"].extend(rnd["more_results"]["round"])
+            ledger["params"].extend(rnd["params"])
+            ledger["out"].extend(rnd["out"])
+            ledger["round"].extend(rnd["more_results"]["round"])
             for s, u, p, score in zip(rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"]):
                 history.append({"subspace": s, "u": u, "params": p, "score": score})
                 seen.add(space.subspaces[s].key(p, u))
@@ -340,7 +390,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 task_name="search", max_subtasks=n_todo
             ).call_on_fit_task_begin(estimator=self)
 
-        deficit = 0
+        deficit, any_success, all_failed_error = 0, False, None
         for round_idx in range(len(restored_rounds), len(sizes)):
             n_wanted = sizes[round_idx] + deficit
             proposals, report = sampler.propose(
@@ -364,13 +414,33 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     max_subtasks=len(candidates) * self.n_splits_,
                     sequential_subtasks=False,
                 ).call_on_fit_task_begin(estimator=self)
-            results = evaluate_candidates(
-                candidates,
-                more_results={"round": [round_idx] * len(candidates)},
-                callback_ctx=round_ctx,
-            )
+            ledger["pending"], ledger["pending_round"] = len(candidates), round_idx
+            try:
+                results = evaluate_candidates(
+                    candidates,
+                    more_results={"round": [round_idx] * len(candidates)},
+                    callback_ctx=round_ctx,
+                )
+            except ValueError as exc:
+                # Every fit of the round failed. Keep the search going: the
+                # round is recorded as failed and the next one zooms on the
+                # earlier rounds (or explores, if there are none).
+                if "fits failed" not in str(exc):
+                    raise
+                all_failed_error = exc
+                ledger["last_out"] = self._failed_round_out(
+                    len(candidates) * self.n_splits_, str(exc)
+                )
+                results = self._format_ledger(
+                    self.n_splits_, candidates, ledger["last_out"], [round_idx] * len(candidates)
+                )
+            else:
+                any_success = True
             if round_ctx is not None:
                 round_ctx.call_on_fit_task_end(estimator=self)
+            ledger["params"].extend(candidates)
+            ledger["out"].extend(ledger["last_out"])
+            ledger["round"].extend([round_idx] * len(candidates))
 
             scores = self._zoom_scores(results)[len(history):]
             for (s, u, p), score in zip(proposals, scores):
@@ -380,14 +450,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
             n_candidates.append(len(candidates))
 
             if self.checkpoint is not None:
-                n_out = len(candidates) * self.n_splits_
                 saved_rounds.append(
                     {
                         "params": candidates,
                         "subspaces": [s for s, _, _ in proposals],
                         "units": [u for _, u, _ in proposals],
                         "scores": [float(v) for v in scores],
-                        "out": list(self._last_out[-n_out:]),
+                        "out": ledger["last_out"],
                         "more_results": {"round": [round_idx] * len(candidates)},
                         "report": report,
                         "sampler_state": sampler.get_state(),
@@ -397,7 +466,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        self._last_out = None
+        if not any_success:
+            # As in RandomizedSearchCV: a search in which every fit failed raises.
+            raise all_failed_error
         self.rounds_ = reports
         self.n_candidates_ = n_candidates
         self.n_rounds_ = len(reports)

@@ -35,6 +35,11 @@ from ._space import _ENUMERATE_LIMIT
 _CATEGORICAL_EXPLORATION = 0.2
 # Redraws of a duplicate before falling back to exploration.
 _MAX_REDRAWS = 12
+# Candidates drawn per candidate kept when screening a region (see _screen).
+_POOL_FACTOR = 16
+_MAX_POOL = 4096
+# Most non-elite points the density of the "bad" set is estimated from.
+_MAX_BAD = 512
 
 
 def round_sizes(n_iter, n_rounds):
@@ -73,9 +78,11 @@ class ZoomSampler:
     """
 
     def __init__(
-        self, space, seed, *, elite_fraction=0.2, explore_fraction=0.2,
-        zoom_factor=0.5, max_regions=3,
+        self, space, seed, *, elite_fraction=0.15, explore_fraction=0.2,
+        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.25,
     ):
+        self.screen = screen
+        self.crossover = crossover
         self.space = space
         self.seed = int(seed)
         self.elite_fraction = elite_fraction
@@ -136,6 +143,15 @@ class ZoomSampler:
         w = np.array(region["weights"])
         parents = rng.choice(len(members), size=n, p=w / w.sum())
         U = np.array([members[p]["u"] for p in parents], dtype=float).reshape(n, sub.n_units)
+        donors = region.get("donors")
+        if self.crossover and donors is not None and len(donors) > 1 and sub.num_units.size:
+            # Coordinates borrowed from other elites: good values of separate
+            # parameters combine, as TPE's independent densities allow.
+            mask = rng.random((n, sub.num_units.size)) < self.crossover
+            pick = rng.integers(len(donors), size=(n, sub.num_units.size))
+            cols = U[:, sub.num_units]
+            cols[mask] = donors[pick, np.broadcast_to(sub.num_units, pick.shape)][mask]
+            U[:, sub.num_units] = cols
         if sub.num_units.size:
             noise = rng.standard_normal((n, sub.num_units.size)) * sigma
             U[:, sub.num_units] = _reflect(U[:, sub.num_units] + noise)
@@ -149,6 +165,83 @@ class ZoomSampler:
             idx = rng.choice(dim.n_choices, size=n, p=p)
             U[:, col] = (idx + rng.random(n)) / dim.n_choices
         return U
+
+    def _log_kernel(self, sub, X, C, sigma):
+        """log of the product kernel between the rows of X and C (n_X, n_C).
+
+        Gaussian on numeric coordinates, Aitchison-Aitken on categorical ones,
+        the same kernels the region sampler draws from.
+        """
+        out = np.zeros((len(X), len(C)))
+        if sub.num_units.size and len(C):
+            Xn, Cn = X[:, sub.num_units], C[:, sub.num_units]
+            d2 = (Xn**2).sum(1)[:, None] + (Cn**2).sum(1)[None, :] - 2 * Xn @ Cn.T
+            out -= 0.5 * np.maximum(d2, 0) / sigma**2
+            out -= sub.num_units.size * np.log(sigma * np.sqrt(2 * np.pi))
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            same = dim.indices(X[:, col])[:, None] == dim.indices(C[:, col])[None, :]
+            eps = _CATEGORICAL_EXPLORATION
+            out += np.where(same, np.log(1 - eps + eps / dim.n_choices), np.log(eps / dim.n_choices))
+        return out
+
+    def _log_density_factorized(self, sub, X, C, w, sigma):
+        """log of a product over coordinates of 1-d kernel mixtures (as in TPE),
+        each with a uniform prior component of weight 1."""
+        from scipy.special import logsumexp
+
+        w = np.append(w, 1.0)
+        w = np.log(w / w.sum())
+        out = np.zeros(len(X))
+        for j in sub.num_units:
+            lk = -0.5 * ((X[:, j, None] - C[None, :, j]) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
+            lk = np.column_stack([lk, np.zeros(len(X))])
+            out += logsumexp(lk + w[None, :], axis=1)
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            p = np.bincount(dim.indices(C[:, col]), weights=np.exp(w[:-1]), minlength=dim.n_choices)
+            p = p + np.exp(w[-1]) / dim.n_choices
+            out += np.log(p[dim.indices(X[:, col])])
+        return out
+
+    def _screen(self, sub, pool, m, good, good_w, bad, sigma):
+        """Keep the ``m`` pool points with the highest ratio l(x) / g(x).
+
+        ``l`` is the kernel density of the elites (weighted), ``g`` the one of the
+        other valid candidates, each with a uniform prior component: the
+        acquisition of TPE, applied to a pool drawn from the zoomed region. Points
+        already kept join ``g`` (a pessimistic "liar"), so one batch spreads out
+        instead of piling onto the single best point.
+        """
+        from scipy.special import logsumexp
+
+        if self.screen == "factorized":
+            log_l = self._log_density_factorized(sub, pool, good, good_w, sigma)
+            chosen = []
+            bad_list = list(bad)
+            for _ in range(min(m, len(pool))):
+                B = np.array(bad_list).reshape(len(bad_list), sub.n_units)
+                score = log_l - self._log_density_factorized(sub, pool, B, np.ones(len(B)), sigma)
+                score[chosen] = -np.inf
+                best = int(np.argmax(score))
+                chosen.append(best)
+                bad_list.append(pool[best])
+            return pool[chosen]
+        log_l = logsumexp(
+            np.column_stack([self._log_kernel(sub, pool, good, sigma), np.zeros(len(pool))]),
+            axis=1, b=np.append(good_w / good_w.sum() * len(good_w), 1.0)[None, :],
+        )
+        log_g = logsumexp(
+            np.column_stack([self._log_kernel(sub, pool, bad, sigma), np.zeros(len(pool))]), axis=1
+        )
+        chosen = []
+        for _ in range(min(m, len(pool))):
+            score = log_l - log_g
+            score[chosen] = -np.inf
+            best = int(np.argmax(score))
+            chosen.append(best)
+            log_g = np.logaddexp(log_g, self._log_kernel(sub, pool, pool[best : best + 1], sigma)[:, 0])
+        return pool[chosen]
 
     # -- one round ---------------------------------------------------------
     def propose(self, round_idx, n, history, seen, seeds=()):
@@ -212,11 +305,24 @@ class ZoomSampler:
             counts = _largest_remainder([sum(r["weights"]) for r in regions], n_zoom)
             # sigma = width / 4: the +-2 sigma band of one elite spans the width.
             sigma = width / 4
+            elite_ids = {id(e) for e in elites}
+            others = [h for h in valid if id(h) not in elite_ids]
             for region, m in zip(regions, counts):
                 region["n_candidates"] = 0
                 if m == 0:
                     continue
-                self._fill_region(region, m, sigma, rng, accept, proposals)
+                sub = self.space.subspaces[region["subspace"]]
+                good = [(e, rank_w[i]) for i, e in enumerate(elites) if e["subspace"] == sub.index]
+                bad = [h["u"] for h in others if h["subspace"] == sub.index]
+                if len(bad) > _MAX_BAD:
+                    bad = [bad[i] for i in rng.choice(len(bad), _MAX_BAD, replace=False)]
+                screen = {
+                    "good": np.array([e["u"] for e, _ in good]).reshape(len(good), sub.n_units),
+                    "good_w": np.array([w for _, w in good]),
+                    "bad": np.array(bad).reshape(len(bad), sub.n_units),
+                }
+                region["donors"] = screen["good"]
+                self._fill_region(region, m, sigma, rng, accept, proposals, screen)
 
         self._explore(n - len(proposals), rng, accept, round_idx)
         if len(proposals) < n:
@@ -229,9 +335,13 @@ class ZoomSampler:
         }
         return proposals, report
 
-    def _fill_region(self, region, m, sigma, rng, accept, proposals):
+    def _fill_region(self, region, m, sigma, rng, accept, proposals, screen=None):
         sub = self.space.subspaces[region["subspace"]]
-        U = self._sample_region(region, m, sigma, rng)
+        if screen is not None and self.screen:
+            pool = self._sample_region(region, min(_POOL_FACTOR * m, _MAX_POOL), sigma, rng)
+            U = self._screen(sub, pool, m, screen["good"], screen["good_w"], screen["bad"], sigma)
+        else:
+            U = self._sample_region(region, m, sigma, rng)
         params = sub.params_from_unit(U, rng)
         for u, p in zip(U, params):
             if accept(sub.index, u, p):
