@@ -125,7 +125,9 @@ class loguniform(_ScalarDistribution):
     def ppf(self, q):
         """Percent point function (inverse of ``cdf``)."""
         q = np.asarray(q, dtype=float)
-        return np.exp(log(self.low) + q * (log(self.high) - log(self.low)))
+        # The clip keeps exp(log(.)) rounding from stepping out of [low, high].
+        x = np.exp(log(self.low) + q * (log(self.high) - log(self.low)))
+        return np.clip(x, self.low, self.high)
 
     def cdf(self, x):
         """Cumulative distribution function."""

@@ -79,7 +79,7 @@ class ZoomSampler:
 
     def __init__(
         self, space, seed, *, elite_fraction=0.15, explore_fraction=0.2,
-        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.25,
+        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5,
     ):
         self.screen = screen
         self.crossover = crossover
