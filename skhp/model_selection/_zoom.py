@@ -355,22 +355,24 @@ class ZoomSampler:
                     break
 
     def _explore(self, n, rng, accept, round_idx):
-        subs = self.space.subspaces
+        live = list(self.space.subspaces)
         for attempt in range(_MAX_REDRAWS):
-            if n <= 0:
+            if n <= 0 or not live:
                 return
-            # Round robin over sub-spaces, starting where the round number says.
-            per_sub = [0] * len(subs)
+            # Round robin over sub-spaces, starting where round and attempt say.
+            per_sub = [0] * len(live)
             for i in range(n):
-                per_sub[(round_idx + i) % len(subs)] += 1
-            got = 0
-            for sub, k in zip(subs, per_sub):
+                per_sub[(round_idx + attempt + i) % len(live)] += 1
+            dead = []
+            for sub, k in zip(live, per_sub):
                 if k == 0:
                     continue
                 U = self._sobol(sub, k)
-                for u, p in zip(U, sub.params_from_unit(U, rng)):
-                    got += accept(sub.index, u, p)
-            n -= got
+                got = sum(accept(sub.index, u, p) for u, p in zip(U, sub.params_from_unit(U, rng)))
+                n -= got
+                if got == 0 and sub.size is not None:
+                    dead.append(sub)  # probably used up: let the others fill in
+            live = [sub for sub in live if sub not in dead]
 
     def _enumerate_rest(self, n, rng, accept):
         size = self.space.size
