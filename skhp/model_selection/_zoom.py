@@ -1,27 +1,29 @@
 """Where the next round's candidates go: the coarse-to-fine zoom.
 
-Round 0 spreads a scrambled Sobol' design over each sub-space's unit cube.
-Every later round:
+Round 0 spreads a scrambled Sobol' design over each sub-space's unit cube
+(quantile space: a log-uniform parameter is uniform there). Every later round:
 
 1. keeps a share of the round (``explore_fraction``) on the same Sobol' sequence
    over the whole space, so a narrow basin missed at first can still be found;
 2. takes the elites (the best ``elite_fraction`` of every valid candidate so
    far, NaN scores ignored) and groups them greedily, best first, into at most
    ``max_regions`` regions: an elite farther than the current width from every
-   region centre opens a new region. Several basins thus stay alive while their
-   elites are among the best, and die when they drop out;
-3. gives each region a share of the round in proportion to the rank weights of
-   its elites (log-rank weights, as in CMA-ES), and samples it as a mixture of
-   Gaussians centred on its elites (a kernel estimate of the good set, as in the
-   cross-entropy method and TPE) whose width shrinks by ``zoom_factor`` per round
-   (a trust region, as in TuRBO), reflected at the edges of the cube;
-4. draws categorical choices from the region's elites' choices, mixed with a
-   uniform share so a choice is never ruled out for good.
+   region centre opens a new region, so several basins stay alive while their
+   elites are among the best;
+3. gives each region a share of the round in proportion to the log-rank weights
+   of its elites (as in CMA-ES), and draws a pool from it: Gaussian kernels on
+   its elites whose width shrinks by ``zoom_factor`` per round (a trust region,
+   as in TuRBO), half the coordinates borrowed from other elites (crossover, so
+   good values of separate parameters combine), reflected at the cube's edges;
+   categorical choices follow the region's elites, mixed with a uniform share;
+4. keeps from the pool the points with the best ratio l(x) / g(x) of factorized
+   kernel densities of the elites and of the other candidates (the acquisition
+   of TPE), each kept point joining g so a batch spreads out.
 
 Every candidate's key is checked against all keys seen; a duplicate is redrawn
-wider, then replaced by exploration, then (finite spaces) by enumerating what is
-left. The sampler is a pure function of its seed, the round number, the history
-and the Sobol' counters, which is what makes checkpoints replayable.
+wider, then replaced by exploration, then (small finite spaces) by enumerating
+what is left. The sampler is a pure function of its seed, the round number, the
+history and the Sobol' counters, which is what makes checkpoints replayable.
 """
 
 import warnings
@@ -37,9 +39,9 @@ _CATEGORICAL_EXPLORATION = 0.2
 _MAX_REDRAWS = 12
 # Candidates drawn per candidate kept when screening a region (see _screen).
 _POOL_FACTOR = 16
-_MAX_POOL = 4096
+_MAX_POOL = 2048
 # Most non-elite points the density of the "bad" set is estimated from.
-_MAX_BAD = 512
+_MAX_BAD = 256
 
 
 def round_sizes(n_iter, n_rounds):
@@ -188,19 +190,18 @@ class ZoomSampler:
     def _log_density_factorized(self, sub, X, C, w, sigma):
         """log of a product over coordinates of 1-d kernel mixtures (as in TPE),
         each with a uniform prior component of weight 1."""
-        from scipy.special import logsumexp
-
         w = np.append(w, 1.0)
-        w = np.log(w / w.sum())
+        w = w / w.sum()
+        norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
         out = np.zeros(len(X))
         for j in sub.num_units:
-            lk = -0.5 * ((X[:, j, None] - C[None, :, j]) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
-            lk = np.column_stack([lk, np.zeros(len(X))])
-            out += logsumexp(lk + w[None, :], axis=1)
+            # Linear space is safe: the prior keeps every mixture >= w[-1].
+            k = np.exp(-0.5 * ((X[:, j, None] - C[None, :, j]) / sigma) ** 2)
+            out += np.log(norm * (k @ w[:-1]) + w[-1])
         for dim in sub.cat_dims:
             col = sub.slices[dim.name].start
-            p = np.bincount(dim.indices(C[:, col]), weights=np.exp(w[:-1]), minlength=dim.n_choices)
-            p = p + np.exp(w[-1]) / dim.n_choices
+            p = np.bincount(dim.indices(C[:, col]), weights=w[:-1], minlength=dim.n_choices)
+            p = p + w[-1] / dim.n_choices
             out += np.log(p[dim.indices(X[:, col])])
         return out
 
@@ -217,15 +218,29 @@ class ZoomSampler:
 
         if self.screen == "factorized":
             log_l = self._log_density_factorized(sub, pool, good, good_w, sigma)
+            # g is kept as unnormalized per-coordinate sums (the normalization is
+            # the same for every pool point), updated in O(pool) per kept point.
+            norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
+            num = pool[:, sub.num_units]
+            g_num = np.ones_like(num)  # the uniform prior, density 1
+            for b in bad:
+                g_num += norm * np.exp(-0.5 * ((num - b[sub.num_units]) / sigma) ** 2)
+            cats = [(dim.indices(pool[:, sub.slices[dim.name].start]),
+                     np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
+                                 minlength=dim.n_choices) + 1.0 / dim.n_choices)
+                    for dim in sub.cat_dims]
             chosen = []
-            bad_list = list(bad)
             for _ in range(min(m, len(pool))):
-                B = np.array(bad_list).reshape(len(bad_list), sub.n_units)
-                score = log_l - self._log_density_factorized(sub, pool, B, np.ones(len(B)), sigma)
+                log_g = np.log(g_num).sum(axis=1)
+                for idx, counts in cats:
+                    log_g += np.log(counts[idx])
+                score = log_l - log_g
                 score[chosen] = -np.inf
                 best = int(np.argmax(score))
                 chosen.append(best)
-                bad_list.append(pool[best])
+                g_num += norm * np.exp(-0.5 * ((num - num[best]) / sigma) ** 2)
+                for idx, counts in cats:
+                    counts[idx[best]] += 1
             return pool[chosen]
         log_l = logsumexp(
             np.column_stack([self._log_kernel(sub, pool, good, sigma), np.zeros(len(pool))]),
