@@ -264,31 +264,23 @@ def win_rate(a, b, lower_is_better=True):
 
 VARIANTS = {
     # The zoom designs tried; the first is the default.
-    "multi-region (default)": {},
-    "naive zoom (best only, no exploration)": dict(
-        elite_fraction=1e-9, max_regions=1, explore_fraction=0.0, sampler={'screen': False}),
-    "single region CEM": dict(max_regions=1, sampler={'screen': False}),
-    "multi-region, unscreened": dict(sampler={'screen': False}),
-    "single region, screened": dict(max_regions=1),
-    "factorized screen": dict(sampler={"screen": "factorized"}),
-    "factorized screen + crossover": dict(sampler={"screen": "factorized", "crossover": 0.25}),
-    "joint screen + crossover": dict(sampler={"crossover": 0.25}),
-    "factorized + crossover, elites 0.1": dict(elite_fraction=0.1, sampler={"screen": "factorized", "crossover": 0.25}),
-    "factorized + crossover, zoom 0.7": dict(zoom_factor=0.7, sampler={"screen": "factorized", "crossover": 0.25}),
-    "factorized + crossover, 6 rounds": dict(n_rounds=6, sampler={"screen": "factorized", "crossover": 0.25}),
-    "A": dict(zoom_factor=0.7, elite_fraction=0.1, sampler={"screen": "factorized", "crossover": 0.25}),
-    "B": dict(zoom_factor=0.7, elite_fraction=0.15, n_rounds=5, sampler={"screen": "factorized", "crossover": 0.25}),
-    "C": dict(zoom_factor=0.7, sampler={"screen": "factorized", "crossover": 0.5}),
-    "D": dict(zoom_factor=0.7, elite_fraction=0.1, explore_fraction=0.1, sampler={"screen": "factorized", "crossover": 0.25}),
-    "F": dict(zoom_factor=0.7, elite_fraction=0.15, n_rounds=5, sampler={"screen": "factorized", "crossover": 0.5}),
-    "E": dict(zoom_factor=0.7, elite_fraction=0.15, sampler={"screen": "factorized", "crossover": 0.35}),
-    "multi-region, no exploration": dict(explore_fraction=0.0),
-    "multi-region, 3 rounds": dict(n_rounds=3),
-    "multi-region, 6 rounds": dict(n_rounds=6),
-    "multi-region, zoom 0.35": dict(zoom_factor=0.35),
-    "multi-region, zoom 0.7": dict(zoom_factor=0.7),
-    "multi-region, elites 0.1": dict(elite_fraction=0.1),
-    "multi-region, elites 0.35": dict(elite_fraction=0.35),
+    "default: multi-region, TPE screen, crossover, category swaps": {},
+    "naive zoom (best only, box shrinks, no exploration)": dict(
+        elite_fraction=1e-9, max_regions=1, explore_fraction=0.0,
+        sampler={"screen": False, "crossover": 0.0, "swaps": False}),
+    "CEM (one region around the elites, no screen)": dict(
+        max_regions=1, sampler={"screen": False, "crossover": 0.0, "swaps": False}),
+    "multi-region kernels, no screen": dict(sampler={"screen": False, "crossover": 0.0, "swaps": False}),
+    "multi-region, joint-kernel screen": dict(sampler={"screen": True, "crossover": 0.0, "swaps": False}),
+    "multi-region, factorized screen": dict(sampler={"crossover": 0.0, "swaps": False}),
+    "multi-region, factorized screen + crossover": dict(sampler={"swaps": False}),
+    "default without exploration": dict(explore_fraction=0.0),
+    "default, single region": dict(max_regions=1),
+    "default, 3 rounds": dict(n_rounds=3),
+    "default, 8 rounds": dict(n_rounds=8),
+    "default, zoom 0.5": dict(zoom_factor=0.5),
+    "default, zoom 0.85": dict(zoom_factor=0.85),
+    "default, elites 0.3": dict(elite_fraction=0.3),
 }
 
 

@@ -81,8 +81,9 @@ class ZoomSampler:
 
     def __init__(
         self, space, seed, *, elite_fraction=0.15, explore_fraction=0.2,
-        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5,
+        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5, swaps=True,
     ):
+        self.swaps = swaps
         self.screen = screen
         self.crossover = crossover
         self.space = space
@@ -314,6 +315,8 @@ class ZoomSampler:
             n_elite = max(1, int(np.ceil(self.elite_fraction * len(valid))))
             elites = [valid[i] for i in order[:n_elite]]
             regions = self._regions(elites, width)
+            if self.swaps:
+                n_zoom -= self._swap_categories(elites[0], max(1, n_zoom // 4), rng, accept)
             rank_w = np.log(n_elite + 1) - np.log(np.arange(n_elite) + 1)
             for region in regions:
                 region["weights"] = [rank_w[r] for r in region["ranks"]]
@@ -349,6 +352,24 @@ class ZoomSampler:
             "regions": regions,
         }
         return proposals, report
+
+    def _swap_categories(self, best, limit, rng, accept):
+        """The best candidate with one categorical choice changed, untried first.
+
+        Regions narrow choices to the elites', so a choice that lost in round 0
+        with poor numeric values would otherwise rarely get a fair second try.
+        """
+        sub = self.space.subspaces[best["subspace"]]
+        moves = [(dim, c) for dim in sub.cat_dims for c in range(dim.n_choices)]
+        n_added = 0
+        for i in rng.permutation(len(moves)):
+            if n_added >= limit:
+                break
+            dim, c = moves[i]
+            u = best["u"].copy()
+            u[sub.slices[dim.name].start] = (c + 0.5) / dim.n_choices
+            n_added += accept(sub.index, u, sub.params_from_unit(u[None, :], rng)[0])
+        return n_added
 
     def _fill_region(self, region, m, sigma, rng, accept, proposals, screen=None):
         sub = self.space.subspaces[region["subspace"]]
