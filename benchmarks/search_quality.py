@@ -263,7 +263,8 @@ def win_rate(a, b, lower_is_better=True):
 
 
 VARIANTS = {
-    # The zoom designs tried; the first is the default.
+    # The zoom designs tried; the first is the default. Rows without "default"
+    # switch off the later ingredients of the design one by one.
     "default: multi-region, TPE screen, crossover, category swaps": {},
     "naive zoom (best only, box shrinks, no exploration)": dict(
         elite_fraction=1e-9, max_regions=1, explore_fraction=0.0,
@@ -274,9 +275,10 @@ VARIANTS = {
     "multi-region, joint-kernel screen": dict(sampler={"screen": True, "crossover": 0.0, "swaps": False}),
     "multi-region, factorized screen": dict(sampler={"crossover": 0.0, "swaps": False}),
     "multi-region, factorized screen + crossover": dict(sampler={"swaps": False}),
-    "default without exploration": dict(explore_fraction=0.0),
     "default, single region": dict(max_regions=1),
-    "default, 3 rounds": dict(n_rounds=3),
+    "default, explore 0.2": dict(explore_fraction=0.2),
+    "default, no exploration": dict(explore_fraction=0.0),
+    "default, 4 rounds": dict(n_rounds=4),
     "default, 8 rounds": dict(n_rounds=8),
     "default, zoom 0.5": dict(zoom_factor=0.5),
     "default, zoom 0.85": dict(zoom_factor=0.85),

@@ -43,13 +43,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
         Number of candidates over all rounds. Fewer are evaluated only when a
         finite space runs out.
 
-    n_rounds : int, default=5
+    n_rounds : int, default=6
         Number of rounds. Round 0 gets the remainder of ``n_iter / n_rounds``.
 
     elite_fraction : float in (0, 1], default=0.15
         Share of the valid candidates so far that later rounds zoom around.
 
-    explore_fraction : float in [0, 1], default=0.2
+    explore_fraction : float in [0, 1], default=0.1
         Share of each later round that keeps sampling the whole space. ``1.0``
         makes the search a quasi-random search.
 
@@ -203,9 +203,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         param_distributions,
         *,
         n_iter=60,
-        n_rounds=5,
+        n_rounds=6,
         elite_fraction=0.15,
-        explore_fraction=0.2,
+        explore_fraction=0.1,
         zoom_factor=0.7,
         max_regions=3,
         scoring=None,

@@ -80,7 +80,7 @@ class ZoomSampler:
     """
 
     def __init__(
-        self, space, seed, *, elite_fraction=0.15, explore_fraction=0.2,
+        self, space, seed, *, elite_fraction=0.15, explore_fraction=0.1,
         zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5, swaps=True,
     ):
         self.swaps = swaps
