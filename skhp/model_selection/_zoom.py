@@ -18,7 +18,10 @@ Round 0 spreads a scrambled Sobol' design over each sub-space's unit cube
    categorical choices follow the region's elites, mixed with a uniform share;
 4. keeps from the pool the points with the best ratio l(x) / g(x) of factorized
    kernel densities of the elites and of the other candidates (the acquisition
-   of TPE), each kept point joining g so a batch spreads out.
+   of TPE), each kept point joining g so a batch spreads out;
+5. spends up to a quarter of the zoom budget on the best candidate with one
+   categorical choice changed, so a choice that lost early with poor numeric
+   values gets a fair second try.
 
 Every candidate's key is checked against all keys seen; a duplicate is redrawn
 wider, then replaced by exploration, then (small finite spaces) by enumerating
