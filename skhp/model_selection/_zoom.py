@@ -43,7 +43,8 @@ _MAX_REDRAWS = 12
 # Candidates drawn per candidate kept when screening a region (see _screen).
 _POOL_FACTOR = 16
 _MAX_POOL = 2048
-# Most non-elite points the density of the "bad" set is estimated from.
+# Most points the densities of the good (best first) and bad sets use.
+_MAX_GOOD = 128
 _MAX_BAD = 256
 
 
@@ -233,18 +234,22 @@ class ZoomSampler:
                      np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
                                  minlength=dim.n_choices) + 1.0 / dim.n_choices)
                     for dim in sub.cat_dims]
-            chosen = []
-            for _ in range(min(m, len(pool))):
+            chosen, m = [], min(m, len(pool))
+            # Large rounds keep points a few at a time (1 at a time up to 32).
+            step = max(1, m // 32)
+            while len(chosen) < m:
                 log_g = np.log(g_num).sum(axis=1)
                 for idx, counts in cats:
                     log_g += np.log(counts[idx])
                 score = log_l - log_g
                 score[chosen] = -np.inf
-                best = int(np.argmax(score))
-                chosen.append(best)
-                g_num += norm * np.exp(-0.5 * ((num - num[best]) / sigma) ** 2)
-                for idx, counts in cats:
-                    counts[idx[best]] += 1
+                k = min(step, m - len(chosen))
+                best = np.argpartition(-score, k - 1)[:k] if k > 1 else [int(np.argmax(score))]
+                chosen.extend(int(i) for i in best)
+                for i in best:
+                    g_num += norm * np.exp(-0.5 * ((num - num[i]) / sigma) ** 2)
+                    for idx, counts in cats:
+                        counts[idx[i]] += 1
             return pool[chosen]
         log_l = logsumexp(
             np.column_stack([self._log_kernel(sub, pool, good, sigma), np.zeros(len(pool))]),
@@ -333,7 +338,8 @@ class ZoomSampler:
                 if m == 0:
                     continue
                 sub = self.space.subspaces[region["subspace"]]
-                good = [(e, rank_w[i]) for i, e in enumerate(elites) if e["subspace"] == sub.index]
+                good = [(e, rank_w[i]) for i, e in enumerate(elites)
+                        if e["subspace"] == sub.index][:_MAX_GOOD]
                 bad = [h["u"] for h in others if h["subspace"] == sub.index]
                 if len(bad) > _MAX_BAD:
                     bad = [bad[i] for i in rng.choice(len(bad), _MAX_BAD, replace=False)]
