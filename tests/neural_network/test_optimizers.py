@@ -165,3 +165,18 @@ def test_changed_beta_takes_effect_in_the_average():
     second = AdamOptimizer(constant(0.1), beta_1=0.5).continue_from(first)
     second.update_params(params, np.zeros(3))
     assert_allclose(second.ms, 0.5 * 0.1 * np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_helpers_match_numpy(dtype):
+    from skhp.neural_network._optimizers import add_squares, axpy
+    rng = np.random.RandomState(0)
+    x, y = rng.normal(size=(2, 1000)).astype(dtype)
+    for contiguous in [True, False]:
+        xs, ys = (x, y.copy()) if contiguous else (x[::2], y.copy()[::2])
+        expected = ys + 0.3 * xs**2
+        add_squares(xs, ys, 0.3)
+        assert_allclose(ys, expected, rtol=1e-6)
+        expected = ys - 2.0 * xs
+        axpy(xs, ys, -2.0)
+        assert_allclose(ys, expected, rtol=1e-6)
