@@ -176,7 +176,7 @@ def test_blas_helpers_match_numpy(dtype):
         xs, ys = (x, y.copy()) if contiguous else (x[::2], y.copy()[::2])
         expected = ys + 0.3 * xs**2
         add_squares(xs, ys, 0.3)
-        assert_allclose(ys, expected, rtol=1e-6)
+        assert_allclose(ys, expected, rtol=1e-6, atol=1e-6)
         expected = ys - 2.0 * xs
         axpy(xs, ys, -2.0)
-        assert_allclose(ys, expected, rtol=1e-6)
+        assert_allclose(ys, expected, rtol=1e-6, atol=1e-6)
