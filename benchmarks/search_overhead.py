@@ -61,14 +61,7 @@ def alternate(a, b, repeats, pairs=False):
     return np.median(ta), np.median(tb)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--n-iter", type=int, default=2000)
-    parser.add_argument("--real-n-iter", type=int, default=60)
-    parser.add_argument("--skip-parallel", action="store_true")
-    args = parser.parse_args()
-
+def free_estimator_table(args):
     X, y = np.zeros((10, 1)), np.zeros(10)
     with threadpool_limits(1):
         c2f, rand, pair_ratio = alternate(
@@ -82,8 +75,21 @@ def main():
     print("| search | wall time (s) | ratio of medians | median of pair ratios |")
     print("|---|---|---|---|")
     print(f"| RandomizedSearchCV | {rand:.2f} | 1.00 | 1.00 |")
-    print(f"| CoarseToFineSearchCV (6 rounds) | {c2f:.2f} | {c2f / rand:.2f} | {pair_ratio:.2f} |\n",
-          flush=True)
+    print(f"| CoarseToFineSearchCV (6 rounds) | {c2f:.2f} | {c2f / rand:.2f} | "
+          f"{pair_ratio:.2f} |\n", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n-iter", type=int, default=2000)
+    parser.add_argument("--real-n-iter", type=int, default=60)
+    parser.add_argument("--skip-parallel", action="store_true")
+    parser.add_argument("--skip-free", action="store_true")
+    args = parser.parse_args()
+
+    if not args.skip_free:
+        free_estimator_table(args)
     if args.skip_parallel:
         return
 
