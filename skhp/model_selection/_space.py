@@ -193,7 +193,12 @@ class _SubSpace:
         self.n_units = start
         # Coordinates of numeric dims: the ones distances and zooming use.
         self.num_units = np.array(
-            [i for d in self.dims if d.kind == "num" for i in range(self.slices[d.name].start, self.slices[d.name].stop)],
+            [
+                i
+                for d in self.dims
+                if d.kind == "num"
+                for i in range(self.slices[d.name].start, self.slices[d.name].stop)
+            ],
             dtype=int,
         )
         self.cat_dims = [d for d in self.dims if d.kind == "cat"]
