@@ -25,8 +25,29 @@ grids = st.dictionaries(st.sampled_from(["p0", "p1", "p2", "p3", "p4"]), values,
 spaces = st.one_of(grids, st.lists(grids, min_size=1, max_size=3))
 
 
-def _in_space(space, params):
-    return space.locate(params) is not None
+def _in_space(space, s, params):
+    """The candidate has its sub-space's names, and each value is a possible one."""
+    sub = space.subspaces[s]
+    if set(params) != {d.name for d in sub.dims}:
+        return False
+    for dim in sub.dims:
+        v = params[dim.name]
+        if dim.kind == "cat":
+            if not any(v is c or repr(v) == repr(c) for c in dim.values):
+                return False
+        elif isinstance(dim.dist, layer_sizes):
+            lo, hi = dim.dist.n_layers
+            ulo, uhi = dim.dist.units
+            if not (lo <= len(v) <= hi and all(ulo <= w <= uhi for w in v)):
+                return False
+        elif hasattr(dim.dist, "low"):
+            if not dim.dist.low <= v <= dim.dist.high:
+                return False
+        else:  # scipy
+            lo, hi = dim.dist.support()
+            if not lo <= v <= hi:
+                return False
+    return True
 
 
 @settings(max_examples=80, deadline=None)
@@ -48,8 +69,7 @@ def test_sampler_honours_budget_without_duplicates(space_def, n_iter, n_rounds, 
             assert key not in seen
             seen.add(key)
             assert np.all((u >= 0) & (u < 1))
-            assert _in_space(space, p) or any(  # opaque / continuous values round-trip loosely
-                set(p) == {d.name for d in sub.dims} for sub in space.subspaces)
+            assert _in_space(space, s, p)
             score = np.nan if rng.random() < fail_rate else float(rng.normal())
             history.append({"subspace": s, "u": u, "params": p, "score": score})
             all_params.append(p)
