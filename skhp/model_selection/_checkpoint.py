@@ -23,7 +23,8 @@ def _describe_distribution(value):
     # whenever anything draws from it; describe them by family and arguments.
     dist = getattr(value, "dist", None)
     if dist is not None and hasattr(value, "args"):
-        return ("scipy", getattr(dist, "name", type(dist).__name__), value.args, sorted(value.kwds.items()))
+        name = getattr(dist, "name", type(dist).__name__)
+        return ("scipy", name, value.args, sorted(value.kwds.items()))
     if isinstance(value, (list, tuple)):
         return ("list", joblib.hash(list(value)))
     return ("object", repr(value))

@@ -400,7 +400,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 break
             deficit = n_wanted - len(proposals)
             candidates = [p for _, _, p in proposals]
-            report = self._describe_round(space, report, len(history))
+            report = self._describe_round(space, report)
             if self.verbose > 0:
                 print(
                     f"Round {round_idx}: {len(candidates)} candidates, "
@@ -518,7 +518,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             warm_start=joblib.hash([(s, np.round(u, 12)) for s, u in seeds]),
         )
 
-    def _describe_round(self, space, report, n_before):
+    def _describe_round(self, space, report):
         """Public, picklable description of a round's regions."""
         regions = []
         sigma = report["width"] / 4

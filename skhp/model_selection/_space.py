@@ -20,15 +20,22 @@ _ENUMERATE_LIMIT = 100_000
 
 
 def _primitive_key(value):
-    """A hashable key for a parameter value, or None when there is no safe one."""
-    if value is None or isinstance(value, (bool, str, bytes)):
+    """A hashable key for a parameter value, or None when there is no safe one.
+
+    Numbers are tagged with their kind: ``True``, ``1`` and ``1.0`` are equal in
+    Python but different parameters to an estimator (``max_features=1`` is one
+    feature, ``1.0`` all of them).
+    """
+    if value is None or isinstance(value, (str, bytes)):
         return value
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, bool):
+        return ("bool", value)
     if isinstance(value, Integral):
-        return int(value)
+        return ("int", int(value))
     if isinstance(value, Real):
-        return float(value)
+        return ("float", float(value))
     if isinstance(value, tuple):
         keys = tuple(_primitive_key(v) for v in value)
         return None if any(k is None and v is not None for k, v in zip(keys, value)) else keys
@@ -59,9 +66,15 @@ class _CategoricalDim:
         return [self.values[i] for i in self.indices(U[:, 0])]
 
     def to_unit(self, value):
-        for i, v in enumerate(self.values):
-            if v is value or _safe_equal(v, value):
-                return np.array([(i + 0.5) / self.n_choices])
+        # Identity first, then equal values of the same type (1 is not True).
+        matches = (
+            [i for i, v in enumerate(self.values) if v is value]
+            or [i for i, v in enumerate(self.values)
+                if type(v) is type(value) and _safe_equal(v, value)]
+            or [i for i, v in enumerate(self.values) if _safe_equal(v, value)]
+        )
+        for i in matches[:1]:
+            return np.array([(i + 0.5) / self.n_choices])
         raise ValueError(f"{value!r} is not one of the values of {self.name!r}.")
 
     def key(self, value, u, subspace):
@@ -193,7 +206,12 @@ class _SubSpace:
         self.n_units = start
         # Coordinates of numeric dims: the ones distances and zooming use.
         self.num_units = np.array(
-            [i for d in self.dims if d.kind == "num" for i in range(self.slices[d.name].start, self.slices[d.name].stop)],
+            [
+                i
+                for d in self.dims
+                if d.kind == "num"
+                for i in range(self.slices[d.name].start, self.slices[d.name].stop)
+            ],
             dtype=int,
         )
         self.cat_dims = [d for d in self.dims if d.kind == "cat"]

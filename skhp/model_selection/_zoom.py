@@ -189,7 +189,8 @@ class ZoomSampler:
             col = sub.slices[dim.name].start
             same = dim.indices(X[:, col])[:, None] == dim.indices(C[:, col])[None, :]
             eps = _CATEGORICAL_EXPLORATION
-            out += np.where(same, np.log(1 - eps + eps / dim.n_choices), np.log(eps / dim.n_choices))
+            k = dim.n_choices
+            out += np.where(same, np.log(1 - eps + eps / k), np.log(eps / k))
         return out
 
     def _log_density_factorized(self, sub, X, C, w, sigma):
@@ -264,7 +265,8 @@ class ZoomSampler:
             score[chosen] = -np.inf
             best = int(np.argmax(score))
             chosen.append(best)
-            log_g = np.logaddexp(log_g, self._log_kernel(sub, pool, pool[best : best + 1], sigma)[:, 0])
+            new = self._log_kernel(sub, pool, pool[best : best + 1], sigma)[:, 0]
+            log_g = np.logaddexp(log_g, new)
         return pool[chosen]
 
     # -- one round ---------------------------------------------------------

@@ -495,3 +495,11 @@ def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
     assert ref.keys() == resumed.keys()
     for key in ref:
         assert resumed[key] == ref[key], key
+
+
+def test_equal_but_different_values_are_different_candidates():
+    # 1, True and 1.0 compare equal in Python but are different parameters.
+    s = search({"x": [1, True, 1.0, 0.3]}, n_iter=10, n_rounds=2).fit(X0, Y0)
+    values = [p["x"] for p in s.cv_results_["params"]]
+    assert len(values) == 4
+    assert sorted(repr(v) for v in values) == ["0.3", "1", "1.0", "True"]
