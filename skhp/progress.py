@@ -1,0 +1,258 @@
+"""Live progress of a hyperparameter search, through scikit-learn's callback API.
+
+:class:`SearchProgress` is a scikit-learn fit callback: register it on any search
+with ``search.set_callbacks(SearchProgress())``. The search calls it in the main
+process when the search starts, when each round starts and ends and when the
+refit starts; each cross-validation fit calls it from whichever worker ran it, and
+the worker's copy of the callback sends the event back to the main process over
+scikit-learn's own callback transport (the one :class:`sklearn.callback.ProgressBar`
+uses). Where a worker cannot reach the main process (a remote Dask cluster), the
+events of that worker are dropped and progress is reported per round only.
+
+The best score so far needs the fold scores, which the callback API does not
+carry; :func:`recording_scorer` wraps a scorer so that each fit's test score
+travels with its "fit ended" event.
+"""
+
+import math
+import sys
+import threading
+import time
+
+from sklearn.metrics import check_scoring
+
+from skhp._compat import callback_close_listener, callback_open_listener, callback_send
+
+__all__ = ["SearchProgress", "recording_scorer"]
+
+# Scores computed by the scorer in this worker thread for the fit that is running;
+# read back by `SearchProgress.on_fit_task_end`, which runs right after scoring in
+# the same thread (see sklearn.model_selection._validation._fit_and_score).
+_scores = threading.local()
+
+
+class _RecordingScorer:
+    """Scorer that remembers, per thread, the scores it has just computed."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        score = self.scorer(estimator, X, y, **kwargs)
+        # The test score is computed first, the train score (if any) after it.
+        if getattr(_scores, "values", None) is None:
+            _scores.values = []
+        _scores.values.append(score)
+        return score
+
+    def __repr__(self):
+        return f"recording_scorer({self.scorer!r})"
+
+
+def recording_scorer(estimator, scoring=None):
+    """Wrap ``scoring`` so that :class:`SearchProgress` can report scores.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being searched (used to resolve ``scoring=None``).
+
+    scoring : str, callable or None, default=None
+        A single metric, as accepted by :func:`sklearn.metrics.check_scoring`.
+
+    Returns
+    -------
+    scorer : callable
+        A scorer returning the same values as ``scoring``.
+    """
+    return _RecordingScorer(check_scoring(estimator, scoring=scoring))
+
+
+def _format_seconds(seconds):
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
+
+
+class SearchProgress:
+    """Print the progress of a search: round, fits done, best score, time left.
+
+    Parameters
+    ----------
+    n_rounds : int or None, default=None
+        Number of rounds the search will run. None reads the search's
+        ``n_rounds`` parameter, or assumes one round when it has none.
+
+    file : file-like or None, default=None
+        Where to write; None means ``sys.stderr``.
+
+    min_interval : float, default=0.5
+        Least number of seconds between two printed updates (the end of a round
+        is always printed).
+
+    Attributes
+    ----------
+    n_fits_done_ : int
+        Cross-validation fits finished so far.
+
+    best_score_ : float or None
+        Best mean test score among the candidates whose folds have all finished,
+        when the search's scorer was wrapped with :func:`recording_scorer`.
+
+    lines_ : list of str
+        Every progress line written, for tests and logs.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import RandomizedSearchCV
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skhp.progress import SearchProgress, recording_scorer
+    >>> import io
+    >>> X, y = load_iris(return_X_y=True)
+    >>> est = LogisticRegression(max_iter=500)
+    >>> search = RandomizedSearchCV(est, {"C": [0.1, 1, 10]}, n_iter=3, cv=3,
+    ...                             scoring=recording_scorer(est), random_state=0)
+    >>> progress = SearchProgress(file=io.StringIO())
+    >>> search = search.set_callbacks(progress).fit(X, y)
+    >>> progress.n_fits_done_
+    9
+    """
+
+    def __init__(self, n_rounds=None, file=None, min_interval=0.5):
+        self.n_rounds = n_rounds
+        self.file = file
+        self.min_interval = min_interval
+
+    def __getstate__(self):
+        # Workers get the parameters and the address of the main process only.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["_handle"] = self.__dict__.get("_handle")
+        state.pop("file", None)
+        state.pop("lines_", None)
+        return state
+
+    # -- main process -------------------------------------------------------------
+
+    def setup(self, estimator, context):
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self._last_print = -math.inf
+        self._n_splits = None
+        self._rounds = {}  # round id -> fits expected in that round
+        self._round = None
+        self._fold_scores = {}  # (round, candidate) -> list of scores
+        self.n_fits_done_ = 0
+        self.best_score_ = None
+        self.lines_ = []
+        n_rounds = self.n_rounds
+        if n_rounds is None:
+            n_rounds = getattr(estimator, "n_rounds", None) or 1
+        self._n_rounds = n_rounds
+        self._fit_seconds = []
+        self._handle = callback_open_listener(self._receive)
+
+    def teardown(self, estimator, context):
+        callback_close_listener(self._handle)
+        self._write(final=True)
+
+    def on_fit_task_begin(self, estimator, context):
+        if context.parent is None:
+            return
+        if context.max_subtasks:  # a round: its leaves are the fits
+            with self._lock:
+                self._round = context.task_id
+                self._n_splits = getattr(estimator, "n_splits_", None)
+                self._rounds[context.task_id] = context.max_subtasks
+                self._round_start = time.monotonic()
+                self._fits_at_round_start = self.n_fits_done_
+            self._write(force=True)
+        elif context.task_name.startswith("refit"):
+            self._write(force=True, note="refitting the best candidate")
+        else:  # a fit starts, possibly in a worker
+            _scores.values = []
+
+    def on_fit_task_end(self, estimator, context):
+        if context.parent is None:
+            return False
+        if context.max_subtasks or context.task_name.startswith("refit"):
+            return False
+        values = getattr(_scores, "values", None) or []
+        message = {
+            "round": context.parent.task_id,
+            "task": context.task_id,
+            "n_splits": getattr(estimator, "n_splits_", None),
+            "score": values[0] if values else None,
+        }
+        _scores.values = []
+        try:
+            callback_send(self._handle, message)
+        except OSError:
+            # A worker that cannot reach the main process (remote cluster):
+            # progress of this fit is not shown, the search is unaffected.
+            pass
+        return False
+
+    def _receive(self, message):
+        with self._lock:
+            self.n_fits_done_ += 1
+            score, n_splits = message["score"], message["n_splits"]
+            if score is not None and n_splits:
+                key = (message["round"], message["task"] // n_splits)
+                folds = self._fold_scores.setdefault(key, [])
+                folds.append(score)
+                if len(folds) == n_splits:
+                    mean = sum(folds) / n_splits
+                    if math.isfinite(mean) and (
+                        self.best_score_ is None or mean > self.best_score_
+                    ):
+                        self.best_score_ = mean
+        self._write()
+
+    # -- display ----------------------------------------------------------------
+
+    def _time_left(self):
+        done_in_round = self.n_fits_done_ - self._fits_at_round_start
+        if not self._rounds or done_in_round <= 0:
+            return None
+        per_fit = (time.monotonic() - self._round_start) / done_in_round
+        in_round = self._rounds[self._round]
+        rounds_left = max(self._n_rounds - 1 - self._round, 0)
+        return per_fit * (in_round - done_in_round + rounds_left * in_round)
+
+    def _write(self, force=False, final=False, note=None):
+        now = time.monotonic()
+        with self._lock:
+            if not (force or final) and now - self._last_print < self.min_interval:
+                return
+            self._last_print = now
+            elapsed = _format_seconds(now - self._start)
+            best = "-" if self.best_score_ is None else f"{self.best_score_:.4f}"
+            if final:
+                line = (
+                    f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
+                )
+            else:
+                round_ = "-" if self._round is None else self._round + 1
+                in_round = self._rounds.get(self._round, 0)
+                done = self.n_fits_done_ - getattr(self, "_fits_at_round_start", 0)
+                line = (
+                    f"round {round_}/{self._n_rounds} | fits {done}/{in_round} "
+                    f"| best {best} | elapsed {elapsed} "
+                    f"| left ~{_format_seconds(self._time_left())}"
+                )
+                if note:
+                    line += f" | {note}"
+            self.lines_.append(line)
+            out = self.file if self.file is not None else sys.stderr
+            if getattr(out, "isatty", lambda: False)():
+                end = "\n" if final else ""
+                out.write("\r\033[K" + line + end)
+            else:
+                out.write(line + "\n")
+            out.flush()
