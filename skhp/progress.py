@@ -91,9 +91,11 @@ class SearchProgress:
     file : file-like or None, default=None
         Where to write; None means ``sys.stderr``.
 
-    min_interval : float, default=0.5
-        Least number of seconds between two printed updates (the end of a round
-        is always printed).
+    min_interval : float or None, default=None
+        Least number of seconds between two printed updates (the start of a
+        round is always printed). None means 0.5 s on a terminal, where the line
+        is rewritten in place, and 10 s elsewhere (a log file), where each
+        update is a new line.
 
     Attributes
     ----------
@@ -124,7 +126,7 @@ class SearchProgress:
     9
     """
 
-    def __init__(self, n_rounds=None, file=None, min_interval=0.5):
+    def __init__(self, n_rounds=None, file=None, min_interval=None):
         self.n_rounds = n_rounds
         self.file = file
         self.min_interval = min_interval
@@ -143,10 +145,9 @@ class SearchProgress:
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._last_print = -math.inf
-        self._n_splits = None
-        self._rounds = {}  # round id -> fits expected in that round
-        self._round = None
-        self._fold_scores = {}  # (round, candidate) -> list of scores
+        self._groups = {}  # path of a round's context -> [index, size, done, start]
+        self._current = None
+        self._fold_scores = {}  # (round path, candidate) -> list of fold scores
         self.n_fits_done_ = 0
         self.best_score_ = None
         self.lines_ = []
@@ -154,37 +155,59 @@ class SearchProgress:
         if n_rounds is None:
             n_rounds = getattr(estimator, "n_rounds", None) or 1
         self._n_rounds = n_rounds
-        self._fit_seconds = []
+        self._interval = self.min_interval
+        if self._interval is None:
+            self._interval = 0.5 if self._isatty() else 10.0
         self._handle = callback_open_listener(self._receive)
+
+    def _isatty(self):
+        out = self.file if self.file is not None else sys.stderr
+        return bool(getattr(out, "isatty", lambda: False)())
 
     def teardown(self, estimator, context):
         callback_close_listener(self._handle)
         self._write(final=True)
 
+    def _is_round(self, context):
+        # A round is the parent of the fits. Searches with rounds name their
+        # contexts "round"; one-shot searches (grid, randomized) have a single
+        # "search" context right under the root.
+        if "round" in context.task_name:
+            return True
+        return (
+            context.task_name == "search"
+            and context.parent.parent is None
+            and self._n_rounds == 1
+        )
+
+    def _open_round(self, path, size):
+        # Called with the lock held.
+        if path not in self._groups:
+            self._groups[path] = [len(self._groups), size, 0, time.monotonic()]
+        self._current = path
+
     def on_fit_task_begin(self, estimator, context):
         if context.parent is None:
             return
-        if context.max_subtasks:  # a round: its leaves are the fits
-            with self._lock:
-                self._round = context.task_id
-                self._n_splits = getattr(estimator, "n_splits_", None)
-                self._rounds[context.task_id] = context.max_subtasks
-                self._round_start = time.monotonic()
-                self._fits_at_round_start = self.n_fits_done_
-            self._write(force=True)
-        elif context.task_name.startswith("refit"):
+        if context.task_name.startswith("refit"):
             self._write(force=True, note="refitting the best candidate")
+        elif context.max_subtasks:
+            if self._is_round(context):
+                with self._lock:
+                    self._open_round(_path(context), context.max_subtasks)
+                self._write(force=True)
         else:  # a fit starts, possibly in a worker
             _scores.values = []
 
     def on_fit_task_end(self, estimator, context):
-        if context.parent is None:
+        if context.parent is None or context.max_subtasks:
             return False
-        if context.max_subtasks or context.task_name.startswith("refit"):
+        if context.task_name.startswith("refit"):
             return False
         values = getattr(_scores, "values", None) or []
         message = {
-            "round": context.parent.task_id,
+            "round": _path(context.parent),
+            "round_size": context.parent.max_subtasks,
             "task": context.task_id,
             "n_splits": getattr(estimator, "n_splits_", None),
             "score": values[0] if values else None,
@@ -200,6 +223,8 @@ class SearchProgress:
 
     def _receive(self, message):
         with self._lock:
+            self._open_round(message["round"], message["round_size"])
+            self._groups[message["round"]][2] += 1
             self.n_fits_done_ += 1
             score, n_splits = message["score"], message["n_splits"]
             if score is not None and n_splits:
@@ -217,18 +242,21 @@ class SearchProgress:
     # -- display ----------------------------------------------------------------
 
     def _time_left(self):
-        done_in_round = self.n_fits_done_ - self._fits_at_round_start
-        if not self._rounds or done_in_round <= 0:
+        # Called with the lock held: the rate of the current round times the
+        # fits left in it and in the rounds still to come (assumed the same size).
+        if self._current is None:
             return None
-        per_fit = (time.monotonic() - self._round_start) / done_in_round
-        in_round = self._rounds[self._round]
-        rounds_left = max(self._n_rounds - 1 - self._round, 0)
-        return per_fit * (in_round - done_in_round + rounds_left * in_round)
+        index, size, done, start = self._groups[self._current]
+        if done == 0:
+            return None
+        per_fit = (time.monotonic() - start) / done
+        rounds_left = max(self._n_rounds - 1 - index, 0)
+        return per_fit * (size - done + rounds_left * size)
 
     def _write(self, force=False, final=False, note=None):
         now = time.monotonic()
         with self._lock:
-            if not (force or final) and now - self._last_print < self.min_interval:
+            if not (force or final) and now - self._last_print < self._interval:
                 return
             self._last_print = now
             elapsed = _format_seconds(now - self._start)
@@ -238,9 +266,10 @@ class SearchProgress:
                     f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
                 )
             else:
-                round_ = "-" if self._round is None else self._round + 1
-                in_round = self._rounds.get(self._round, 0)
-                done = self.n_fits_done_ - getattr(self, "_fits_at_round_start", 0)
+                round_, in_round, done = "-", 0, 0
+                if self._current is not None:
+                    index, in_round, done, _ = self._groups[self._current]
+                    round_ = index + 1
                 line = (
                     f"round {round_}/{self._n_rounds} | fits {done}/{in_round} "
                     f"| best {best} | elapsed {elapsed} "
@@ -249,10 +278,22 @@ class SearchProgress:
                 if note:
                     line += f" | {note}"
             self.lines_.append(line)
-            out = self.file if self.file is not None else sys.stderr
-            if getattr(out, "isatty", lambda: False)():
-                end = "\n" if final else ""
-                out.write("\r\033[K" + line + end)
-            else:
-                out.write(line + "\n")
-            out.flush()
+            self._print(line, final)
+
+    def _print(self, line, final):
+        out = self.file if self.file is not None else sys.stderr
+        if self._isatty():
+            # One line rewritten in place on a terminal, one line per update in a log.
+            out.write("\r\033[K" + line + ("\n" if final else ""))
+        else:
+            out.write(line + "\n")
+        out.flush()
+
+
+def _path(context):
+    """Task ids from the root context down to ``context``, as a hashable key."""
+    ids = []
+    while context is not None:
+        ids.append(context.task_id)
+        context = context.parent
+    return tuple(reversed(ids))
