@@ -15,29 +15,34 @@ from skhp.inspection._results import candidate_features, cv_results_of
 __all__ = ["hyperparameter_importance"]
 
 
-def _main_effects(forest, X, max_grid=20):
+def _main_effects(forest, X, rng, max_grid=20, n_product=2000):
     """First-order functional-ANOVA fractions of the surrogate's variance.
 
-    For each feature, the variance over the candidates of the surrogate's
-    prediction averaged over the other features (the feature's partial
-    dependence), divided by the variance of the prediction itself.
+    As in fANOVA, the hyperparameters are taken as independent, each following
+    its empirical distribution among the candidates. A hyperparameter's main
+    effect is the variance of the surrogate averaged over all the others (its
+    partial dependence); it is divided by the surrogate's total variance under
+    the same independent distribution.
     """
-    total = np.var(forest.predict(X))
-    effects = np.zeros(X.shape[1])
-    if total == 0:
-        return effects
-    for j in range(X.shape[1]):
+    n, d = X.shape
+    # Rows drawn from the product of the columns' empirical distributions.
+    product = np.column_stack([X[rng.randint(n, size=n_product), j] for j in range(d)])
+    total = np.var(forest.predict(product))
+    effects = np.zeros(d)
+    for j in range(d):
         grid = np.unique(X[:, j])
         if len(grid) > max_grid:
             grid = np.unique(np.quantile(X[:, j], np.linspace(0, 1, max_grid)))
         stacked = np.repeat(X[None], len(grid), axis=0)
         stacked[:, :, j] = grid[:, None]
-        dependence = forest.predict(stacked.reshape(-1, X.shape[1]))
-        dependence = dependence.reshape(len(grid), len(X)).mean(axis=1)
+        dependence = forest.predict(stacked.reshape(-1, d))
+        dependence = dependence.reshape(len(grid), n).mean(axis=1)
         # Weight each grid value by how many candidates are nearest to it.
         nearest = np.abs(X[:, j][:, None] - grid[None]).argmin(axis=1)
-        effects[j] = np.var(dependence[nearest]) / total
-    return effects
+        effects[j] = np.var(dependence[nearest])
+    # Sampling noise can make main effects add up to a little more than the total.
+    total = max(total, effects.sum())
+    return effects / total if total > 0 else effects
 
 
 def hyperparameter_importance(
@@ -108,7 +113,7 @@ def hyperparameter_importance(
         n_estimators=100, min_samples_leaf=2, random_state=rng.randint(2**31 - 1)
     ).fit(X, scores)
     if method == "fanova":
-        importances = _main_effects(forest, X)
+        importances = _main_effects(forest, X, rng)
         std = np.zeros_like(importances)
     else:
         result = permutation_importance(
