@@ -163,3 +163,13 @@ def test_truncated_idx_file(tmp_path):
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 10) + b"\x00" * 3)
     with pytest.raises(DataError, match="truncated"):
         read_idx(path)
+
+
+def test_installed_fashion_mnist():
+    from skhp.cli._data import FASHION_MNIST_DIR, load_dataset
+
+    if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("the Debian package dataset-fashion-mnist is not installed")
+    X, y = load_dataset("fashion-mnist")
+    assert X.shape == (70000, 784)
+    assert np.bincount(y).tolist() == [7000] * 10

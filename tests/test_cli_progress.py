@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from skhp.cli._factory import make_estimator, make_search
@@ -16,8 +16,8 @@ X, y = load_iris(return_X_y=True)
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_counts_fits_and_best_score(n_jobs):
-    est = LogisticRegression(max_iter=200)
-    search = GridSearchCV(est, {"C": [1e-3, 1e-2, 1.0, 10.0]}, cv=3, n_jobs=n_jobs,
+    est = RidgeClassifier()
+    search = GridSearchCV(est, {"alpha": [1e-3, 1e-2, 1.0, 10.0]}, cv=3, n_jobs=n_jobs,
                           scoring=recording_scorer(est))
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
@@ -29,8 +29,8 @@ def test_counts_fits_and_best_score(n_jobs):
 
 
 def test_without_recording_scorer_reports_no_score():
-    search = RandomizedSearchCV(LogisticRegression(max_iter=200),
-                                {"C": [0.1, 1.0]}, n_iter=2, cv=2)
+    search = RandomizedSearchCV(RidgeClassifier(),
+                                {"alpha": [0.1, 1.0]}, n_iter=2, cv=2)
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert progress.n_fits_done_ == 4
@@ -54,8 +54,8 @@ def test_rounds_are_reported_in_order():
 
 
 def test_time_left_reaches_zero_with_the_last_fit():
-    est = LogisticRegression(max_iter=200)
-    search = GridSearchCV(est, {"C": list(np.logspace(-3, 2, 8))}, cv=2)
+    est = RidgeClassifier()
+    search = GridSearchCV(est, {"alpha": list(np.logspace(-3, 2, 8))}, cv=2)
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert progress.lines_[-3].endswith("left ~0:00")
@@ -67,7 +67,7 @@ def test_terminal_rewrites_one_line():
             return True
 
     out = Terminal()
-    search = GridSearchCV(LogisticRegression(max_iter=200), {"C": [0.1, 1.0]}, cv=2)
+    search = GridSearchCV(RidgeClassifier(), {"alpha": [0.1, 1.0]}, cv=2)
     search.set_callbacks(SearchProgress(file=out, min_interval=0)).fit(X, y)
     text = out.getvalue()
     assert text.count("\n") == 1  # only the final summary ends a line
