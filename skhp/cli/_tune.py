@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import os
 import platform
 import sys
 import time
@@ -141,6 +140,7 @@ def _learning_curves(search, X, y, task, args):
     nets = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
         for label, p in variants.items():
             nets[label] = _factory.make_estimator(task, **p).fit(X, y)[_factory.STEP]
     return nets
@@ -169,12 +169,22 @@ def _draw(search, importance, nets, out):
     return written
 
 
+def _fit_batch_sizes(space, n_train):
+    """Drop mini-batch sizes larger than a training fold: they would all be clipped
+    to the fold size, the same candidate under different names."""
+    sizes = space.get("batch_size")
+    if isinstance(sizes, list) and all(isinstance(s, int) for s in sizes):
+        kept = [s for s in sizes if s <= n_train] or [min(sizes)]
+        space["batch_size"] = kept
+
+
 def tune(args):
     """Run ``skhp tune`` with parsed arguments; return the exit status."""
     X, y, task, source = _load(args)
     scoring = _scoring(args, task)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
+    _fit_batch_sizes(space, n_train=len(y) * (args.cv - 1) // args.cv)
     if args.n_iter < args.n_rounds:
         raise UsageError(f"--n-iter {args.n_iter} is fewer than one candidate per round")
 
@@ -195,8 +205,6 @@ def tune(args):
         f"{args.cv}-fold CV, scoring {scoring}",
         flush=True,
     )
-    # Workers inherit this through the environment: no warning per epoch budget.
-    os.environ["PYTHONWARNINGS"] = "ignore::UserWarning"
     started = time.time()
     with _backend(args) as n_jobs:
         search = _factory.make_search(
@@ -206,9 +214,12 @@ def tune(args):
         )
         if not args.quiet:
             search.set_callbacks(SearchProgress(n_rounds=args.n_rounds))
+        # scikit-learn passes these filters on to its workers: a small epoch
+        # budget is expected to stop before convergence.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", UserWarning)
+            # Tiny data sets: a mini-batch larger than the fold is the whole fold.
+            warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
             search.fit(X, y)
     elapsed = time.time() - started
 
