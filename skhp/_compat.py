@@ -5,6 +5,7 @@ A scikit-learn release that moves one of these costs a change to this file only.
 
 from sklearn.base import _fit_context
 from sklearn.model_selection._search import BaseSearchCV
+from sklearn.neural_network._base import LOSS_FUNCTIONS
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -12,18 +13,23 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "BaseSearchCV",
+    "LOSS_FUNCTIONS",
     "HasMethods",
     "Interval",
     "Options",
     "StrOptions",
+    "_check_optimize_result",
     "_check_partial_fit_first_call",
     "_check_sample_weight",
     "_fit_context",
+    "_get_additional_lbfgs_options_dict",
     "validate_params",
 ]
 

@@ -1,0 +1,1474 @@
+"""Multi-layer perceptrons with batch normalization, as in scikit-learn."""
+
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from scipy.linalg.blas import get_blas_funcs
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skhp._compat import (
+    LOSS_FUNCTIONS,
+    Interval,
+    Options,
+    StrOptions,
+    _check_optimize_result,
+    _check_partial_fit_first_call,
+    _check_sample_weight,
+    _fit_context,
+    _get_additional_lbfgs_options_dict,
+)
+from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES
+from skhp.neural_network._layers import (
+    batch_norm_backward,
+    batch_norm_forward,
+    batch_statistics,
+)
+from skhp.neural_network._network import ParameterLayout, Workspace
+from skhp.neural_network._optimizers import OPTIMIZERS
+from skhp.neural_network._schedules import LearningRateSchedule
+
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+
+
+def _dot_into(a, b, out):
+    """``out[...] = a @ b`` without a temporary when ``a`` is dense."""
+    if sp.issparse(a):
+        out[...] = safe_sparse_dot(a, b)
+    else:
+        np.matmul(a, b, out=out)
+
+
+def _weight_gradient_into(inputs, delta, coef, l2, out):
+    """``out[...] = inputs.T @ delta + l2 * coef``, in place.
+
+    For dense C-ordered arrays the penalty is the GEMM's ``beta * C`` term,
+    which saves a pass over the weights and a scratch array.
+    """
+    if l2 and not sp.issparse(inputs) and inputs.flags.c_contiguous:
+        np.multiply(coef, l2, out=out)
+        gemm = get_blas_funcs("gemm", (out,))
+        # In Fortran order out.T = delta.T @ inputs: all views, no copies.
+        gemm(1.0, delta.T, inputs.T, beta=1.0, c=out.T, trans_b=1, overwrite_c=1)
+        return
+    _dot_into(inputs.T, delta, out)
+    if l2:
+        out += l2 * coef
+
+
+class BaseMultilayerPerceptron(BaseEstimator, ABC):
+    """Shared training code of :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+    Warning: This class should not be used directly. Use derived classes.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [
+            StrOptions(
+                {"constant", "invscaling", "adaptive", "inverse_time", "exponential"}
+            )
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "batch_norm": [StrOptions({"before", "after"}), None],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "decay_rate": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        batch_norm,
+        batch_norm_momentum,
+        batch_norm_epsilon,
+        decay_rate,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
+        self.batch_norm_epsilon = batch_norm_epsilon
+        self.decay_rate = decay_rate
+
+    # ------------------------------------------------------------------
+    # Parameters
+    # ------------------------------------------------------------------
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if not all(
+            isinstance(s, Integral | np.integer) and not isinstance(s, bool)
+            for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must hold integers, got {self.hidden_layer_sizes!r}."
+            )
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _bind_parameters(self, flat):
+        """Make the fitted attributes views into the flat vector ``flat``."""
+        self._params = flat
+        coefs, intercepts, gammas, betas = self._layout.views(flat)
+        self.coefs_ = coefs
+        # Untrained intercepts (batch norm "before") stay zero arrays, so
+        # that intercepts_ has scikit-learn's shape.
+        self.intercepts_ = [
+            view
+            if view is not None
+            else np.zeros(coef.shape[1], dtype=flat.dtype)
+            for view, coef in zip(intercepts, coefs)
+        ]
+        self._trained_intercepts = intercepts
+        self.bn_gammas_ = gammas
+        self.bn_betas_ = betas
+
+    def _initialize(self, y, layer_units, dtype):
+        """Draw the initial weights (scikit-learn's Glorot scheme and order)."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+
+        self._layout = ParameterLayout(layer_units, self.batch_norm)
+        flat = np.zeros(self._layout.size, dtype=dtype)
+        coefs, intercepts, gammas, betas = self._layout.views(flat)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for i in range(self.n_layers_ - 1):
+            fan_in, fan_out = layer_units[i], layer_units[i + 1]
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            # Drawn even when not trained, so that the same seed gives the
+            # same weights with and without batch normalization.
+            intercept = self._random_state.uniform(-bound, bound, fan_out)
+            if intercepts[i] is not None:
+                intercepts[i][...] = intercept
+        for gamma in gammas:
+            gamma.fill(1.0)
+        self.intercepts_ = None
+        self._bind_parameters(flat)
+        units = self._layout.normalized_units
+        self.bn_running_means_ = [np.zeros(u, dtype=dtype) for u in units]
+        self.bn_running_vars_ = [np.ones(u, dtype=dtype) for u in units]
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self._best_state = self._snapshot()
+                self.validation_scores_ = []
+                self.validation_loss_curve_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.validation_loss_curve_ = None
+                self.best_validation_score_ = None
+
+    def _repack_parameters(self, dtype):
+        """Rebuild the flat vector from the fitted attributes.
+
+        The attributes stop being views of one vector after unpickling, or if
+        a user assigned to them, so every fit call starts from what they
+        hold now.
+        """
+        flat = np.empty(self._layout.size, dtype=dtype)
+        coefs, intercepts, gammas, betas = self._layout.views(flat)
+        for dst, src in zip(coefs + gammas + betas,
+                            self.coefs_ + self.bn_gammas_ + self.bn_betas_):
+            if dst.shape != np.shape(src):
+                raise ValueError(
+                    "The fitted parameters do not match the network's shape; "
+                    "refit from scratch."
+                )
+            dst[...] = src
+        for dst, src in zip(intercepts, self.intercepts_):
+            if dst is not None:
+                dst[...] = src
+        self._bind_parameters(flat)
+        self.bn_running_means_ = [m.astype(dtype, copy=False) for m in self.bn_running_means_]
+        self.bn_running_vars_ = [v.astype(dtype, copy=False) for v in self.bn_running_vars_]
+
+    # ------------------------------------------------------------------
+    # Forward and backward passes
+    # ------------------------------------------------------------------
+    def _layer_input(self, i, X, ws, m):
+        """The array that layer ``i``'s weights multiply."""
+        if i == 0:
+            return X
+        if self._layout.batch_norm == "after":
+            return ws.normalized[i - 1][:m]
+        return ws.outputs[i - 1][:m]
+
+    def _forward_pass(self, X, ws, sample_weight=None):
+        """Training forward pass: batch statistics, activations kept in ``ws``.
+
+        Returns the output layer's activations.
+        """
+        m = X.shape[0]
+        batch_norm = self._layout.batch_norm
+        hidden_activation = ACTIVATIONS[self.activation]
+        last = self.n_layers_ - 2
+        for i in range(self.n_layers_ - 1):
+            Z = ws.outputs[i][:m]
+            _dot_into(self._layer_input(i, X, ws, m), self.coefs_[i], Z)
+            if self._trained_intercepts[i] is not None:
+                Z += self._trained_intercepts[i]
+            if i == last:
+                ACTIVATIONS[self.out_activation_](Z)
+                return Z
+            if batch_norm == "before":
+                mean, var = batch_statistics(Z, sample_weight)
+                inv_std = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
+                    self.batch_norm_epsilon, ws.xhat[i][:m], Z,
+                )
+                hidden_activation(Z)
+            elif batch_norm == "after":
+                hidden_activation(Z)
+                mean, var = batch_statistics(Z, sample_weight)
+                inv_std = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
+                    self.batch_norm_epsilon, ws.xhat[i][:m], ws.normalized[i][:m],
+                )
+            else:
+                hidden_activation(Z)
+                continue
+            ws.statistics[i] = (mean, var, inv_std)
+
+    def _loss_name(self):
+        if self.loss == "log_loss" and self.out_activation_ == "logistic":
+            return "binary_log_loss"
+        return self.loss
+
+    def _penalized_loss(self, y, y_pred, sample_weight, sw_sum):
+        """Data loss plus the L2 penalty, as scikit-learn computes it."""
+        loss = LOSS_FUNCTIONS[self._loss_name()](y, y_pred, sample_weight)
+        coefs = self._params[: self._layout.n_coef]
+        return float(loss + (0.5 * self.alpha) * np.dot(coefs, coefs) / sw_sum)
+
+    def _backprop(self, X, y, sample_weight, ws):
+        """Forward and backward pass over one batch.
+
+        Leaves the gradient of the loss in ``ws.grads`` and returns the loss.
+        """
+        m = X.shape[0]
+        y_pred = self._forward_pass(X, ws, sample_weight)
+        sw_sum = m if sample_weight is None else sample_weight.sum()
+        loss = self._penalized_loss(y, y_pred, sample_weight, sw_sum)
+
+        # With the canonical link of each loss (softmax/log-loss,
+        # logistic/binary log-loss, identity/squared, exp/Poisson) the
+        # gradient at the output's pre-activation is y_pred - y.
+        last = self.n_layers_ - 2
+        delta = ws.deltas[last][:m]
+        np.subtract(y_pred, y, out=delta)
+        if sample_weight is None:
+            weight_fraction = 1.0 / m
+        else:
+            weight_fraction = (sample_weight / sw_sum).reshape(-1, 1).astype(
+                delta.dtype, copy=False
+            )
+        delta *= weight_fraction
+
+        batch_norm = self._layout.batch_norm
+        derivative = DERIVATIVES[self.activation]
+        l2 = self.alpha / sw_sum
+        for i in range(last, -1, -1):
+            coef = self.coefs_[i]
+            _weight_gradient_into(
+                self._layer_input(i, X, ws, m), delta, coef, l2, ws.coef_grads[i]
+            )
+            if ws.intercept_grads[i] is not None:
+                np.sum(delta, axis=0, out=ws.intercept_grads[i])
+            if i == 0:
+                break
+            j = i - 1  # the hidden layer the error flows back into
+            previous = ws.deltas[j][:m]
+            np.matmul(delta, coef.T, out=previous)
+            if batch_norm is None:
+                derivative(ws.outputs[j][:m], previous)
+            else:
+                if batch_norm == "before":
+                    derivative(ws.outputs[j][:m], previous)
+                _, _, inv_std = ws.statistics[j]
+                batch_norm_backward(
+                    previous, ws.xhat[j][:m], self.bn_gammas_[j], inv_std,
+                    weight_fraction, ws.gamma_grads[j], ws.beta_grads[j],
+                    ws.scratch[j][:m],
+                )
+                if batch_norm == "after":
+                    derivative(ws.outputs[j][:m], previous)
+            delta = previous
+        return loss
+
+    def _update_running_statistics(self, ws, momentum):
+        for i, (mean, var, _) in enumerate(ws.statistics):
+            running_mean, running_var = self.bn_running_means_[i], self.bn_running_vars_[i]
+            running_mean *= momentum
+            running_mean += (1 - momentum) * mean
+            running_var *= momentum
+            running_var += (1 - momentum) * var
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Predict-time forward pass: running statistics, nothing kept.
+
+        Each row's output depends on that row alone.
+        """
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        batch_norm = self._layout.batch_norm
+        hidden_activation = ACTIVATIONS[self.activation]
+        eps = self.batch_norm_epsilon
+        activation = X
+        for i in range(self.n_layers_ - 1):
+            activation = safe_sparse_dot(activation, self.coefs_[i])
+            if i == self.n_layers_ - 2:
+                activation += self.intercepts_[i]
+                break
+            if batch_norm == "before":
+                scale = self.bn_gammas_[i] / np.sqrt(self.bn_running_vars_[i] + eps)
+                activation -= self.bn_running_means_[i]
+                activation *= scale
+                activation += self.bn_betas_[i]
+                hidden_activation(activation)
+            else:
+                activation += self.intercepts_[i]
+                hidden_activation(activation)
+                if batch_norm == "after":
+                    scale = self.bn_gammas_[i] / np.sqrt(self.bn_running_vars_[i] + eps)
+                    activation -= self.bn_running_means_[i]
+                    activation *= scale
+                    activation += self.bn_betas_[i]
+        ACTIVATIONS[self.out_activation_](activation)
+        return activation
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden_layer_sizes = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+        y = y.reshape((-1, 1)) if y.ndim == 1 else y
+        self.n_outputs_ = y.shape[1]
+        layer_units = [n_features, *hidden_layer_sizes, self.n_outputs_]
+
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        else:
+            if ParameterLayout(layer_units, self.batch_norm) != self._layout:
+                raise ValueError(
+                    "hidden_layer_sizes or batch_norm changed since the last fit "
+                    f"(was {self._layout.layer_units[1:-1]} with batch_norm="
+                    f"{self._layout.batch_norm!r}); warm_start and partial_fit "
+                    "continue the same network. Fit a new estimator instead."
+                )
+            self._repack_parameters(X.dtype)
+
+        # Divergence (a huge learning rate, say) shows up as non-finite
+        # values; it is reported once, below, not as numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                         under="ignore"):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                self._fit_stochastic(X, y, sample_weight, incremental)
+            else:
+                self._fit_lbfgs(X, y, sample_weight)
+
+        if not np.isfinite(self._params).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed, or the "
+                "learning rate may be too large."
+            )
+        return self
+
+    def _fit_lbfgs(self, X, y, sample_weight):
+        # Full batch: batch normalization uses the whole data's statistics.
+        ws = Workspace(self._layout, X.shape[0], X.dtype)
+
+        def loss_and_grad(packed):
+            np.copyto(self._params, packed, casting="unsafe")
+            loss = self._backprop(X, y, sample_weight, ws)
+            return loss, ws.grads.astype(np.float64)
+
+        iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
+        opt_res = scipy.optimize.minimize(
+            loss_and_grad,
+            self._params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+                **_get_additional_lbfgs_options_dict("iprint", iprint),
+            },
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        self.loss_ = float(opt_res.fun)
+        np.copyto(self._params, opt_res.x, casting="unsafe")
+        if self._layout.batch_norm:
+            self._forward_pass(X, ws, sample_weight)
+            for i, (mean, var, _) in enumerate(ws.statistics):
+                self.bn_running_means_[i][...] = mean
+                self.bn_running_vars_[i][...] = var
+
+    def _make_optimizer(self, incremental):
+        """A new optimizer with the current hyperparameters.
+
+        Under ``partial_fit`` it takes over the previous optimizer's state,
+        so ``set_params`` between calls changes the rate, momentum or decay
+        while momentum and moments carry on. ``fit`` starts afresh, as
+        scikit-learn's does, also under ``warm_start``.
+        """
+        schedule = LearningRateSchedule(
+            self.learning_rate, self.learning_rate_init, self.power_t, self.decay_rate
+        )
+        if self.solver == "sgd":
+            optimizer = OPTIMIZERS["sgd"](schedule, self.momentum, self.nesterovs_momentum)
+        elif self.solver == "adam":
+            optimizer = OPTIMIZERS["adam"](schedule, self.beta_1, self.beta_2, self.epsilon)
+        else:
+            optimizer = OPTIMIZERS["rmsprop"](schedule, self.beta_2, self.epsilon)
+        if incremental and hasattr(self, "_optimizer"):
+            optimizer.continue_from(self._optimizer)
+        return optimizer
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _split_validation(self, X, y, sample_weight):
+        """Hold out scikit-learn's validation set for early stopping."""
+        should_stratify = is_classifier(self) and self.n_outputs_ == 1
+        stratify = y if should_stratify else None
+        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+        split = train_test_split(
+            *arrays,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, y_train, y_val = split[:4]
+        sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return X_train, X_val, y_train, y_val, sw_train, sw_val
+
+    def _fit_stochastic(self, X, y, sample_weight, incremental):
+        self._optimizer = optimizer = self._make_optimizer(incremental)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            X, X_val, y, y_val, sample_weight, sw_val = self._split_validation(
+                X, y, sample_weight
+            )
+            y_val_labels = (
+                self._label_binarizer.inverse_transform(y_val)
+                if is_classifier(self)
+                else y_val
+            )
+        n_samples = X.shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        batch_size = self._batch_size(n_samples)
+        dense = not sp.issparse(X)
+        ws = Workspace(
+            self._layout, batch_size, X.dtype,
+            n_features_gathered=X.shape[1] if dense and self.shuffle else None,
+        )
+        bn_momentum = self.batch_norm_momentum
+
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                accumulated_loss = 0.0
+                for batch_slice in gen_batches(n_samples, batch_size):
+                    if self.shuffle:
+                        batch_idx = sample_idx[batch_slice]
+                        if dense:
+                            X_batch = ws.X[: len(batch_idx)]
+                            np.take(X, batch_idx, axis=0, out=X_batch)
+                        else:
+                            X_batch = X[batch_idx]
+                    else:
+                        batch_idx = batch_slice
+                        X_batch = X[batch_slice]
+                    sw_batch = None if sample_weight is None else sample_weight[batch_idx]
+                    batch_loss = self._backprop(X_batch, y[batch_idx], sw_batch, ws)
+                    accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
+                    optimizer.update_params(self._params, ws.grads)
+                    if self._layout.batch_norm:
+                        self._update_running_statistics(ws, bn_momentum)
+
+                self.n_iter_ += 1
+                self.loss_ = accumulated_loss / n_samples
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                if not np.isfinite(self.loss_):
+                    break  # diverged: reported by _fit
+
+                if early_stopping:
+                    self._record_validation(X_val, y_val, y_val_labels, sw_val)
+                else:
+                    self._update_no_improvement_count(self.loss_curve_[-1])
+                optimizer.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                    if optimizer.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            # Restore the best weights, in place: the attributes stay views.
+            best_params, best_means, best_vars = self._best_state
+            np.copyto(self._params, best_params)
+            self.bn_running_means_ = best_means
+            self.bn_running_vars_ = best_vars
+
+    def _update_no_improvement_count(self, loss):
+        if loss > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+
+    def _record_validation(self, X_val, y_val, y_val_labels, sw_val):
+        """Score the held-out set, keep the best weights, count plateaus."""
+        y_pred = self._forward_pass_fast(X_val, check_input=False)
+        sw_sum = X_val.shape[0] if sw_val is None else sw_val.sum()
+        self.validation_loss_curve_.append(
+            self._penalized_loss(y_val, y_pred, sw_val, sw_sum)
+        )
+        score = self._score(X_val, y_val_labels, sample_weight=sw_val)
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print("Validation score: %f" % score)
+        if score < self.best_validation_score_ + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            self._best_state = self._snapshot()
+
+    def _snapshot(self):
+        """Copies of everything predict depends on."""
+        return (
+            self._params.copy(),
+            [m.copy() for m in self.bn_running_means_],
+            [v.copy() for v in self.bn_running_vars_],
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights. A weight of 2 counts as a repeated row, in the
+            loss and in batch normalization's statistics.
+
+        Returns
+        -------
+        self : object
+            Returns a trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        """Score without input validation; NaN if the network diverged."""
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    """Multi-layer perceptron classifier with batch normalization.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`:
+    the same parameters, defaults and fitted attributes, plus batch
+    normalization, RMSprop, and learning-rate decay for every stochastic
+    solver. With ``batch_norm=None`` it trains exactly as scikit-learn's
+    (same weights for the same ``random_state``), except that the
+    ``learning_rate`` schedule also applies to ``"adam"`` (scikit-learn
+    ignores it there).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        The weight optimizer. ``'sgd'`` uses ``momentum`` (0 for plain SGD)
+        and ``nesterovs_momentum``; ``'adam'`` uses ``beta_1``, ``beta_2``
+        and ``epsilon``; ``'rmsprop'`` uses ``beta_2`` and ``epsilon``;
+        ``'lbfgs'`` is full batch (batch normalization then uses the whole
+        data's statistics).
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the sample size when added
+        to the loss (scikit-learn's convention).
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of the stochastic solvers; ``'auto'`` means
+        ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'inverse_time', \
+            'exponential'}, default='constant'
+        Learning-rate schedule of every stochastic solver:
+
+        - ``'constant'``: ``learning_rate_init`` throughout.
+        - ``'invscaling'``: ``learning_rate_init / (t + 1) ** power_t``, t the
+          number of samples seen.
+        - ``'adaptive'``: divided by 5 each time ``n_iter_no_change`` epochs
+          fail to improve by ``tol``; stops once it would fall below 1e-6.
+        - ``'inverse_time'``: ``learning_rate_init / (1 + decay_rate * epoch)``.
+        - ``'exponential'``: ``learning_rate_init * decay_rate ** epoch``.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate (the course's alpha).
+
+    power_t : float, default=0.5
+        Exponent of ``'invscaling'``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the shuffling and the early-stopping split.
+
+    tol : float, default=1e-4
+        Tolerance of the optimization (see ``n_iter_no_change``).
+
+    verbose : bool, default=False
+        Whether to print progress messages.
+
+    warm_start : bool, default=False
+        Reuse the previous fit's weights as initialization. The optimizer's
+        state (momentum, moments) starts afresh, as in scikit-learn.
+
+    momentum : float, default=0.9
+        Momentum of ``'sgd'`` (the course's beta), in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether ``'sgd'`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its
+        score stops improving; the best weights are kept.
+
+    validation_fraction : float, default=0.1
+        Proportion of the data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of ``'adam'``'s first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of the second-moment estimate of ``'adam'`` and ``'rmsprop'``,
+        in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stability term of ``'adam'`` and ``'rmsprop'``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping (or, with
+        ``'adaptive'``, dividing the rate by 5).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``'lbfgs'``.
+
+    batch_norm : {'before', 'after'} or None, default='before'
+        Batch normalization of the hidden layers: ``'before'`` normalizes
+        each pre-activation z (the hidden layers' intercepts are then
+        redundant with the shift beta and are not trained); ``'after'``
+        normalizes each activation a; None disables it. Training uses the
+        mini-batch's mean and variance; prediction uses running averages,
+        so a row's prediction never depends on the other rows.
+
+    batch_norm_momentum : float, default=0.9
+        Momentum of the running mean and variance:
+        ``running = momentum * running + (1 - momentum) * batch``.
+
+    batch_norm_epsilon : float, default=1e-5
+        Added to the variance before taking its square root.
+
+    decay_rate : float or None, default=None
+        Decay of ``'inverse_time'`` and ``'exponential'``; None means 1.0 for
+        ``'inverse_time'`` and 0.95 for ``'exponential'``. Must be at most 1
+        for ``'exponential'``.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+
+    loss_ : float
+        The current loss computed with the loss function.
+
+    best_loss_ : float or None
+        The minimum training loss reached (None with early stopping).
+
+    loss_curve_ : list of shape (n_iter_,)
+        The training loss at the end of each epoch (stochastic solvers).
+
+    validation_scores_ : list of shape (n_iter_,) or None
+        The held-out accuracy at each epoch, with early stopping.
+
+    validation_loss_curve_ : list of shape (n_iter_,) or None
+        The held-out loss at each epoch, with early stopping; it is
+        comparable with ``loss_curve_`` (same loss and penalty).
+
+    best_validation_score_ : float or None
+        The best held-out accuracy, with early stopping.
+
+    t_ : int
+        Number of training samples seen by the solver during fitting.
+
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element is the weight matrix between layer i and i + 1.
+
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element is the bias vector of layer i + 1. With
+        ``batch_norm='before'`` the hidden layers' entries are zeros.
+
+    bn_gammas_ : list of shape (n_layers - 2,)
+        Learned scale of each hidden layer's batch normalization (empty
+        without batch normalization).
+
+    bn_betas_ : list of shape (n_layers - 2,)
+        Learned shift of each hidden layer's batch normalization.
+
+    bn_running_means_ : list of shape (n_layers - 2,)
+        Running mean of each normalized hidden layer, used at predict time.
+
+    bn_running_vars_ : list of shape (n_layers - 2,)
+        Running variance of each normalized hidden layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        The number of iterations the solver has run.
+
+    n_layers_ : int
+        Number of layers.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+    See Also
+    --------
+    MLPRegressor : The regressor counterpart.
+    sklearn.neural_network.MLPClassifier : scikit-learn's classifier.
+
+    References
+    ----------
+    Ioffe, S. and Szegedy, C. (2015). "Batch normalization: accelerating deep
+    network training by reducing internal covariate shift." ICML.
+
+    Kingma, D. and Ba, J. (2014). "Adam: A method for stochastic
+    optimization." :arxiv:`1412.6980`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skhp import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(64,), max_iter=30,
+    ...                     random_state=0).fit(X_train, y_train)
+    >>> clf.score(X_test, y_test) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        batch_norm="before",
+        batch_norm_momentum=0.9,
+        batch_norm_epsilon=1e-5,
+        decay_rate=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum,
+            batch_norm_epsilon=batch_norm_epsilon,
+            decay_rate=decay_rate,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            if self._label_binarizer.y_type_ != "multilabel-indicator" and len(
+                self.classes_
+            ) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes "
+                    f"in the data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}."
+                )
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=accuracy_score
+        )
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters changed with ``set_params`` since the last call (learning
+        rate, momentum, betas, decay) take effect now; the optimizer's
+        momentum and moments carry on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required on the first
+            call and ignored afterwards.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_log_proba(self, X):
+        """Return the log of probability estimates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, in the order of ``classes_``.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    """Multi-layer perceptron regressor with batch normalization.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPRegressor`; see
+    :class:`MLPClassifier` for what it adds. It minimizes half the squared
+    error (or half the Poisson deviance).
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss; ``'poisson'`` uses an exponential output and needs
+        non-negative targets.
+
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        The weight optimizer (see :class:`MLPClassifier`).
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; ``'auto'`` means ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'inverse_time', \
+            'exponential'}, default='constant'
+        Learning-rate schedule of every stochastic solver (see
+        :class:`MLPClassifier`).
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+
+    power_t : float, default=0.5
+        Exponent of ``'invscaling'``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the shuffling and the early-stopping split.
+
+    tol : float, default=1e-4
+        Tolerance of the optimization.
+
+    verbose : bool, default=False
+        Whether to print progress messages.
+
+    warm_start : bool, default=False
+        Reuse the previous fit's weights as initialization.
+
+    momentum : float, default=0.9
+        Momentum of ``'sgd'``, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether ``'sgd'`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Stop when the held-out R^2 stops improving; keep the best weights.
+
+    validation_fraction : float, default=0.1
+        Proportion of the data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of ``'adam'``'s first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Decay of the second-moment estimate of ``'adam'`` and ``'rmsprop'``.
+
+    epsilon : float, default=1e-8
+        Numerical stability term of ``'adam'`` and ``'rmsprop'``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``'lbfgs'``.
+
+    batch_norm : {'before', 'after'} or None, default='before'
+        Batch normalization of the hidden layers (see :class:`MLPClassifier`).
+
+    batch_norm_momentum : float, default=0.9
+        Momentum of the running mean and variance.
+
+    batch_norm_epsilon : float, default=1e-5
+        Added to the variance before taking its square root.
+
+    decay_rate : float or None, default=None
+        Decay of ``'inverse_time'`` and ``'exponential'``.
+
+    Attributes
+    ----------
+    loss_ : float
+        The current loss.
+
+    best_loss_ : float or None
+        The minimum training loss reached (None with early stopping).
+
+    loss_curve_ : list of shape (n_iter_,)
+        The training loss at the end of each epoch.
+
+    validation_scores_ : list of shape (n_iter_,) or None
+        The held-out R^2 at each epoch, with early stopping.
+
+    validation_loss_curve_ : list of shape (n_iter_,) or None
+        The held-out loss at each epoch, with early stopping.
+
+    best_validation_score_ : float or None
+        The best held-out R^2, with early stopping.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of shape (n_layers - 1,)
+        Weight matrices.
+
+    intercepts_ : list of shape (n_layers - 1,)
+        Bias vectors (zeros for hidden layers with ``batch_norm='before'``).
+
+    bn_gammas_, bn_betas_ : list of shape (n_layers - 2,)
+        Learned scale and shift of each hidden layer's batch normalization.
+
+    bn_running_means_, bn_running_vars_ : list of shape (n_layers - 2,)
+        Running statistics used at predict time.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        The number of iterations the solver has run.
+
+    n_layers_ : int
+        Number of layers.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+    See Also
+    --------
+    MLPClassifier : The classifier counterpart.
+    sklearn.neural_network.MLPRegressor : scikit-learn's regressor.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skhp import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
+    ...                        random_state=0)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01,
+    ...                    max_iter=300, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        batch_norm="before",
+        batch_norm_momentum=0.9,
+        batch_norm_epsilon=1e-5,
+        decay_rate=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum,
+            batch_norm_epsilon=batch_norm_epsilon,
+            decay_rate=decay_rate,
+        )
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=r2_score
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got a minimum "
+                f"of {y.min()!r}."
+            )
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters changed with ``set_params`` since the last call take
+        effect now; the optimizer's momentum and moments carry on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : ndarray of shape (n_samples,)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

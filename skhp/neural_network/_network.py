@@ -1,0 +1,122 @@
+"""The network's parameters as one flat vector, and its scratch buffers.
+
+Keeping every trainable array as a view into one vector lets an optimizer
+update all of them with a handful of vectorized operations per step, and
+lets L-BFGS work on the vector directly. Coefficients come first, in layer
+order, then the trained intercepts, then batch normalization's gammas and
+betas; without batch normalization the vector is exactly scikit-learn's
+packed ``coefs_ + intercepts_``.
+"""
+
+from itertools import pairwise
+
+import numpy as np
+
+
+class ParameterLayout:
+    """Where each parameter array of a network lives in one flat vector.
+
+    Parameters
+    ----------
+    layer_units : list of int
+        Units of every layer, input and output included.
+    batch_norm : {"before", "after"} or None
+        Where hidden layers are normalized. With ``"before"`` the hidden
+        layers' intercepts are redundant with batch normalization's shift
+        (beta) and are not trained.
+    """
+
+    def __init__(self, layer_units, batch_norm):
+        self.layer_units = list(layer_units)
+        self.batch_norm = batch_norm
+        n_weight_layers = len(layer_units) - 1
+        self.trains_intercept = [
+            batch_norm != "before" or i == n_weight_layers - 1
+            for i in range(n_weight_layers)
+        ]
+        self.normalized_units = list(layer_units[1:-1]) if batch_norm else []
+
+        shapes = list(pairwise(layer_units))
+        shapes += [
+            (layer_units[i + 1],)
+            for i in range(n_weight_layers)
+            if self.trains_intercept[i]
+        ]
+        shapes += [(units,) for units in self.normalized_units] * 2
+        self._shapes = shapes
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.size = int(self._offsets[-1])
+        self.n_coef = int(self._offsets[n_weight_layers])
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, ParameterLayout)
+            and self.layer_units == other.layer_units
+            and self.batch_norm == other.batch_norm
+        )
+
+    def views(self, flat):
+        """Split ``flat`` into views: coefs, intercepts, gammas, betas.
+
+        ``intercepts`` has one entry per layer, None where not trained.
+        """
+        arrays = [
+            flat[start:stop].reshape(shape)
+            for start, stop, shape in zip(
+                self._offsets[:-1], self._offsets[1:], self._shapes
+            )
+        ]
+        n_weight_layers = len(self.layer_units) - 1
+        coefs = arrays[:n_weight_layers]
+        rest = iter(arrays[n_weight_layers:])
+        intercepts = [next(rest) if trained else None for trained in self.trains_intercept]
+        n_norm = len(self.normalized_units)
+        rest = list(rest)
+        return coefs, intercepts, rest[:n_norm], rest[n_norm:]
+
+
+class Workspace:
+    """Scratch buffers for mini-batches of up to ``batch_size`` rows.
+
+    Allocated once per fit and reused by every batch, so that training
+    allocates nothing per step.
+
+    Parameters
+    ----------
+    layout : ParameterLayout
+        The network's parameters.
+    batch_size : int
+        The largest number of rows a batch will have.
+    dtype : dtype
+        float32 or float64.
+    n_features_gathered : int or None
+        When not None, a buffer for gathering a shuffled batch of input rows.
+    """
+
+    def __init__(self, layout, batch_size, dtype, n_features_gathered=None):
+        hidden = layout.layer_units[1:-1]
+        outputs = layout.layer_units[1:]
+        self.outputs = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
+        self.deltas = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
+        if layout.batch_norm:
+            self.xhat = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+            # one work array serves every layer: layers are handled in turn
+            shared = np.empty(batch_size * max(hidden), dtype=dtype)
+            self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
+        if layout.batch_norm == "after":
+            self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+        # batch statistics of the last forward pass: (mean, var, inv_std)
+        self.statistics = [None] * len(hidden)
+        self.grads = np.empty(layout.size, dtype=dtype)
+        (
+            self.coef_grads,
+            self.intercept_grads,
+            self.gamma_grads,
+            self.beta_grads,
+        ) = layout.views(self.grads)
+        self.X = (
+            np.empty((batch_size, n_features_gathered), dtype=dtype)
+            if n_features_gathered is not None
+            else None
+        )
