@@ -9,9 +9,10 @@ import inspect
 import numpy as np
 from scipy import stats
 from sklearn.model_selection import RandomizedSearchCV
-from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+
+from skhp.neural_network import MLPClassifier, MLPRegressor
 
 __all__ = ["STEP", "DISTRIBUTIONS", "make_distribution", "make_estimator", "make_search"]
 

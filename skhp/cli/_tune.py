@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from skhp import __version__
 from skhp.cli import _factory
@@ -206,7 +207,9 @@ def tune(args):
         flush=True,
     )
     started = time.time()
-    with _backend(args) as n_jobs:
+    # One BLAS thread per process: the cores go to parallel fits, and OpenBLAS
+    # threads spinning on a busy machine can make a fit 30 times slower.
+    with threadpool_limits(1), _backend(args) as n_jobs:
         search = _factory.make_search(
             estimator, prefixed, n_iter=args.n_iter, n_rounds=args.n_rounds,
             cv=args.cv, scoring=recording_scorer(estimator, scoring), n_jobs=n_jobs,
@@ -263,7 +266,8 @@ def tune(args):
 
     written = [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
     if not args.no_plots:
-        nets = _learning_curves(search, X, y, task, args)
+        with threadpool_limits(1):
+            nets = _learning_curves(search, X, y, task, args)
         written += _draw(search, importance, nets, out)
     print(f"\nBest score {search.best_score_:.4f} in {elapsed:.0f} s. Wrote:")
     for path in written:
