@@ -264,11 +264,11 @@ def plot_learning_curves(estimators, *, axes=None):
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("loss")
     loss_ax.set_yscale("log")
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    loss_ax.yaxis.set_major_formatter(plain)
-    loss_ax.yaxis.set_minor_formatter(plain)
+    # Plain numbers at the decades; unlabelled minor ticks would crowd the axis.
+    loss_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    loss_ax.yaxis.set_minor_formatter(NullFormatter())
     loss_ax.set_title("Loss per epoch")
     loss_ax.legend(fontsize="small")
     loss_ax.grid(True, alpha=0.3)
