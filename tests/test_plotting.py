@@ -68,11 +68,21 @@ def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
     assert labels[:3] == ["round 1", "round 2", "round 3"]
     regions = round_regions(rounds_search)
     assert len(regions) == 3
-    assert len(ax.patches) == 3
-    # The first round's region spans the whole space.
-    first = ax.patches[0]
-    np.testing.assert_allclose([first.get_x(), first.get_x() + first.get_width()],
-                               [1e-4, 1e-1])
+    assert regions[0] == []  # the first round explores the whole space
+    n_boxes = sum(len(r) for r in regions)
+    assert n_boxes >= 2
+    assert len(ax.patches) == n_boxes
+    # Each box is drawn where its round's region is, in 1 - beta coordinates.
+    region = regions[1][0]
+    box = ax.patches[0]
+    np.testing.assert_allclose(
+        [box.get_x(), box.get_x() + box.get_width()],
+        sorted(region["mlp__learning_rate_init"]),
+    )
+    np.testing.assert_allclose(
+        [box.get_y(), box.get_y() + box.get_height()],
+        sorted(1 - np.array(region["mlp__beta_1"])),
+    )
 
 
 def test_search_axes_by_short_name_and_errors(random_search):

@@ -132,7 +132,7 @@ class _RoundsSearch(RandomizedSearchCV):
         search_ctx = callback_ctx.subcontext(
             task_name="search", max_subtasks=self.n_rounds
         ).call_on_fit_task_begin(estimator=self)
-        self.round_regions_ = []
+        self.rounds_ = []
         for r in range(self.n_rounds):
             region = {
                 k: (v.a, v.b) for k, v in space.items()
@@ -141,7 +141,8 @@ class _RoundsSearch(RandomizedSearchCV):
             region.update({
                 k: (v.low, v.high) for k, v in space.items() if isinstance(v, _ReverseLogUniform)
             })
-            self.round_regions_.append(region)
+            self.rounds_.append({"round": r, "width": 1.0 if r == 0 else 0.5,
+                                 "regions": [{"bounds": region}]})
             params = list(ParameterSampler(space, per_round, random_state=rng))
             ctx = search_ctx.subcontext(
                 task_name="round", max_subtasks=per_round * self.n_splits_,

@@ -79,26 +79,37 @@ def results_table(search, top=5):
 
 
 def rounds_table(search):
-    """One row per round: candidates, best score and the region sampled."""
+    """One row per round: candidates, best score and where the round zoomed in.
+
+    A round's bounds are the envelope of its regions; "whole space" for a
+    round that explored everywhere.
+    """
     rounds = rounds_of(search)
     if rounds is None:
         return None
     scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
     regions = round_regions(search) or []
-    names = sorted({n for region in regions for n in region})
-    header = ["round", "candidates", "best score"] + [short_name(n) for n in names]
+    names = sorted({n for round_ in regions for region in round_ for n in region})
+    header = ["round", "candidates", "best score", "regions"]
+    header += [short_name(n) for n in names]
     rows = []
     for r in np.unique(rounds):
         in_round = scores[rounds == r]
         best = np.nanmax(in_round) if np.isfinite(in_round).any() else float("nan")
+        round_ = regions[r] if r < len(regions) else None
         row = [r + 1, len(in_round), f"{best:.4f}"]
-        region = regions[r] if r < len(regions) else {}
-        for n in names:
-            row.append(
-                f"[{_fmt(region[n][0])}, {_fmt(region[n][1])}]" if n in region else "-"
-            )
+        if round_ is None:
+            row += ["-"] * (1 + len(names))
+        elif not round_:
+            row += ["whole space"] + [""] * len(names)
+        else:
+            row.append(len(round_))
+            for n in names:
+                lows = [region[n][0] for region in round_ if n in region]
+                highs = [region[n][1] for region in round_ if n in region]
+                row.append(f"[{_fmt(min(lows))}, {_fmt(max(highs))}]" if lows else "-")
         rows.append(row)
-    return format_table(header, rows, title="Rounds (the region each one sampled)")
+    return format_table(header, rows, title="Rounds (where each one zoomed in)")
 
 
 def importance_table(importance):

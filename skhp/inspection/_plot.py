@@ -9,7 +9,13 @@ import numbers
 import numpy as np
 
 from skhp.inspection._importance import hyperparameter_importance
-from skhp.inspection._results import cv_results_of, round_regions, rounds_of, short_name
+from skhp.inspection._results import (
+    cv_results_of,
+    round_regions,
+    rounds_of,
+    short_name,
+    value_scale,
+)
 
 __all__ = ["plot_importance", "plot_learning_curves", "plot_search"]
 
@@ -49,23 +55,12 @@ def _pick(names, preferred, exclude=()):
     return rest[0] if rest else None
 
 
-def _is_beta(values):
-    values = np.asarray(values, dtype=float)
-    return bool(np.all((values > 0) & (values < 1)) and
-                (1 - values.min()) / (1 - values.max()) >= 10)
-
-
-def _is_log(values):
-    values = np.asarray(values, dtype=float)
-    return bool(np.all(values > 0) and values.max() / values.min() >= 10)
-
-
-def _axis(ax, which, name, values):
+def _axis(ax, which, name, scale):
     """Set the scale of one axis; return how to map parameter values onto it."""
     set_scale = ax.set_xscale if which == "x" else ax.set_yscale
     set_label = ax.set_xlabel if which == "x" else ax.set_ylabel
     label = short_name(name)
-    if _is_beta(values):
+    if scale == "beta":
         # beta near 1: what matters is 1 - beta, on a log scale; labels show beta.
         from matplotlib.ticker import FuncFormatter
 
@@ -79,7 +74,7 @@ def _axis(ax, which, name, values):
             ax.invert_xaxis()
         set_label(f"{label} (log scale of 1 - {label})")
         return lambda v: 1 - np.asarray(v, dtype=float)
-    if _is_log(values):
+    if scale == "log":
         set_scale("log")
         set_label(f"{label} (log scale)")
     else:
@@ -93,8 +88,9 @@ def plot_search(search, x=None, y=None, *, ax=None):
     Each hyperparameter is drawn on the scale it should be sampled on: log for
     rates and penalties, log of ``1 - beta`` for betas close to 1. When the
     search ran rounds (a ``round`` column in ``cv_results_``) the points are
-    coloured by round and each round's region is drawn, when the search
-    describes it; otherwise they are coloured by score. Bigger points scored
+    coloured by round and the regions each round zoomed in on are drawn as
+    dashed boxes, when the search describes them (see :func:`round_regions`);
+    otherwise the points are coloured by score. Bigger points scored
     better; the best candidate is starred.
 
     Parameters
@@ -130,7 +126,8 @@ def plot_search(search, x=None, y=None, *, ax=None):
 
     xs = np.array([p[x] for p in params], dtype=float)
     ys = np.array([p[y] for p in params], dtype=float)
-    fx, fy = _axis(ax, "x", x, xs), _axis(ax, "y", y, ys)
+    fx = _axis(ax, "x", x, value_scale(search, x, xs))
+    fy = _axis(ax, "y", y, value_scale(search, y, ys))
     scores = np.asarray(results["mean_test_score"], dtype=float)
     ok = np.isfinite(scores)
     # Point size grows with the score's rank among the candidates that fitted.
@@ -148,17 +145,18 @@ def plot_search(search, x=None, y=None, *, ax=None):
                        edgecolor="black", linewidth=0.4, alpha=0.85,
                        label=f"round {r + 1}", zorder=3)
         regions = None if isinstance(search, dict) else round_regions(search)
-        for r, region in enumerate(regions or []):
-            if x in region and y in region:
-                (x0, x1), (y0, y1) = fx(region[x]), fy(region[y])
-                ax.add_patch(plt.Rectangle(
-                    (min(x0, x1), min(y0, y1)), abs(x1 - x0), abs(y1 - y0),
-                    fill=False, edgecolor=colors(r % 10), linestyle="--",
-                    linewidth=1.5, zorder=2,
-                ))
-            elif x in region:
-                for edge in fx(region[x]):
-                    ax.axvline(edge, color=colors(r % 10), linestyle="--", lw=1)
+        for r, round_ in enumerate(regions or []):
+            for region in round_:
+                if x in region and y in region:
+                    (x0, x1), (y0, y1) = fx(region[x]), fy(region[y])
+                    ax.add_patch(plt.Rectangle(
+                        (min(x0, x1), min(y0, y1)), abs(x1 - x0), abs(y1 - y0),
+                        fill=False, edgecolor=colors(r % 10), linestyle="--",
+                        linewidth=1.3, zorder=2,
+                    ))
+                elif x in region:
+                    for edge in fx(region[x]):
+                        ax.axvline(edge, color=colors(r % 10), linestyle="--", lw=1)
         ax.set_title("Coarse-to-fine search: each round zooms in")
     else:
         points = ax.scatter(fx(xs[ok]), fy(ys[ok]), c=scores[ok], s=size[ok],

@@ -14,6 +14,7 @@ __all__ = [
     "round_regions",
     "rounds_of",
     "short_name",
+    "value_scale",
 ]
 
 
@@ -42,68 +43,99 @@ def rounds_of(search):
     return np.asarray(results["round"], dtype=int)
 
 
-# Attribute names under which a search may describe each round's region, and
-# how to read them into one dict {parameter: (low, high)} per round.
-_REGION_ATTRIBUTES = ("round_regions_", "regions_", "rounds_")
-
-
 def _as_bounds(value):
-    # A (low, high) pair, or a distribution with support bounds.
+    # A (low, high) pair of numbers, else None.
     if isinstance(value, (tuple, list)) and len(value) == 2:
         low, high = value
         if isinstance(low, numbers.Real) and isinstance(high, numbers.Real):
             return float(low), float(high)
-    for lo, hi in (("low", "high"), ("a", "b")):
-        low, high = getattr(value, lo, None), getattr(value, hi, None)
-        if isinstance(low, numbers.Real) and isinstance(high, numbers.Real):
-            return float(low), float(high)
-    support = getattr(value, "support", None)
-    if callable(support):
-        try:
-            low, high = support()
-            return float(low), float(high)
-        except (TypeError, ValueError):
-            return None
     return None
 
 
 def round_regions(search):
-    """The region each round sampled from, as ``[{parameter: (low, high)}]``.
+    """The regions each round zoomed in on, as bounds of the numeric parameters.
 
     Parameters
     ----------
     search : fitted search
-        A search whose rounds are described by a fitted attribute (one dict of
-        distributions or bounds per round).
+        A search describing its rounds in a ``rounds_`` attribute, as
+        :class:`skhp.CoarseToFineSearchCV` does: one dict per round whose
+        ``regions`` each hold ``bounds``, a dict ``{parameter: (low, high)}``.
 
     Returns
     -------
-    regions : list of dict, or None
-        One dict per round, holding the numeric parameters whose bounds are
-        known; None when the search does not describe its rounds.
+    regions : list of list of dict, or None
+        For each round, the bounds of each of its regions (an empty list for a
+        round that sampled the whole space); None when the search does not
+        describe its rounds.
     """
-    for attribute in _REGION_ATTRIBUTES:
-        rounds = getattr(search, attribute, None)
-        if not isinstance(rounds, (list, tuple)) or not rounds:
-            continue
-        regions = []
-        for entry in rounds:
-            if not isinstance(entry, dict):
-                break
-            # A round may be described by a dict holding its space.
-            space = entry.get("param_distributions", entry.get("space", entry))
-            bounds = {}
-            for name, value in space.items():
-                pair = _as_bounds(value)
-                if pair is not None:
-                    bounds[name] = pair
-            regions.append(bounds)
-        else:
-            return regions
+    rounds = getattr(search, "rounds_", None)
+    if not isinstance(rounds, (list, tuple)) or not rounds:
+        return None
+    out = []
+    for entry in rounds:
+        regions = entry.get("regions", []) if isinstance(entry, dict) else []
+        if entry.get("width", 0) >= 1:  # a whole-space round: nothing to draw
+            regions = []
+        bounds = []
+        for region in regions:
+            pairs = {
+                name: _as_bounds(value)
+                for name, value in region.get("bounds", {}).items()
+            }
+            bounds.append({k: v for k, v in pairs.items() if v is not None})
+        out.append(bounds)
+    return out
+
+
+# Parameters that are betas whatever values a few candidates happened to get.
+BETA_NAMES = {"momentum", "beta", "beta_1", "beta_2", "batch_norm_momentum"}
+
+
+def _distribution_scale(dist):
+    """"beta", "log" or None, from a distribution's type."""
+    name = type(dist).__name__.lower()
+    if name == "rv_continuous_frozen" or name == "rv_discrete_frozen":
+        name = getattr(dist.dist, "name", "")
+    if "reverse" in name:
+        return "beta"
+    if "loguniform" in name or name == "reciprocal":
+        return "log"
     return None
 
 
-def _encode(name, values):
+def value_scale(search, name, values):
+    """The scale a parameter is best seen on: "beta", "log" or "linear".
+
+    The search's own distribution decides when it is known (reverse log-uniform
+    means a beta, log-uniform a log scale); then the name (momentum and betas);
+    then the values: ``1 - beta`` spanning a decade, or values spanning one.
+    """
+    space = getattr(search, "param_distributions", None)
+    if isinstance(space, dict) and name in space:
+        scale = _distribution_scale(space[name])
+        if scale is not None:
+            return scale
+    numeric = [
+        v for v in values if isinstance(v, numbers.Real) and not isinstance(v, bool)
+    ]
+    if len(numeric) != sum(v is not None for v in values):
+        return "linear"  # categories, tuples: no numeric scale
+    x = np.asarray(numeric, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return "linear"
+    in_unit = bool(np.all((x > 0) & (x < 1)))
+    if in_unit and short_name(name) in BETA_NAMES:
+        return "beta"
+    if in_unit and (1 - x.min()) / (1 - x.max()) >= 10:
+        return "beta"
+    if np.all(x > 0) and x.max() / x.min() >= 10:
+        return "log"
+    return "linear"
+
+
+def _encode(name, values, scale):
     """Columns (name, values) encoding one parameter for a model of the scores."""
     if all(isinstance(v, tuple) for v in values):
         # Layer sizes: the course's "layers" and "hidden units" are two knobs.
@@ -120,11 +152,9 @@ def _encode(name, values):
     ]
     if numeric and len(numeric) == sum(v is not None for v in values):
         x = np.array([np.nan if v is None else float(v) for v in values])
-        finite = x[np.isfinite(x)]
-        low, high = finite.min(), finite.max()
-        if 0 < low and high < 1 and (1 - low) / (1 - high) >= 10:
-            x = np.log10(1 - x)  # a beta: what matters is 1 - beta, on a log scale
-        elif 0 < low and high / low >= 10:
+        if scale == "beta":
+            x = np.log10(1 - x)  # what matters is 1 - beta, on a log scale
+        elif scale == "log":
             x = np.log10(x)
         if np.isnan(x).any():  # None: a value of its own, below the others
             finite = x[np.isfinite(x)]
@@ -138,8 +168,8 @@ def _encode(name, values):
 def candidate_features(search, params=None):
     """Encode the candidates of a search as numeric features.
 
-    Scales follow how the parameters were sampled: log10 for parameters spanning
-    a decade or more, ``log10(1 - beta)`` for betas close to 1, the number of
+    Scales follow how the parameters were sampled (see :func:`value_scale`):
+    log10 for log-uniform ones, ``log10(1 - beta)`` for betas close to 1, the number of
     layers and the log of the mean width for layer sizes, codes for categories.
     Parameters that took a single value are left out.
 
@@ -167,7 +197,8 @@ def candidate_features(search, params=None):
         values = [c.get(name) for c in candidates]
         if len({repr(v) for v in values}) < 2:
             continue
-        columns.extend(_encode(short_name(name), values))
+        scale = value_scale(search, name, values)
+        columns.extend(_encode(short_name(name), values, scale))
     if not columns:
         return np.empty((len(candidates), 0)), []
     return (
