@@ -4,15 +4,29 @@ Everything that depends on which estimator and which search class are used is
 here, so that swapping one for another is a change to this file only.
 """
 
-import inspect
-
 import numpy as np
 from scipy import stats
-from sklearn.model_selection import RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhp.neural_network import MLPClassifier, MLPRegressor
+
+try:
+    from skhp.distributions import (
+        layer_sizes,
+        loguniform,
+        loguniform_int,
+        reverse_loguniform,
+    )
+    from skhp.model_selection import CoarseToFineSearchCV
+except ImportError:  # until the search (issue 4) is merged; then delete _standin
+    from skhp.cli._standin import (
+        CoarseToFineSearchCV,
+        layer_sizes,
+        loguniform,
+        loguniform_int,
+        reverse_loguniform,
+    )
 
 __all__ = ["STEP", "DISTRIBUTIONS", "make_distribution", "make_estimator", "make_search"]
 
@@ -48,55 +62,14 @@ def supported_params(task):
     return set(ESTIMATORS[task]().get_params())
 
 
-class _ReverseLogUniform:
-    """``1 - loguniform(1 - high, 1 - low)``: dense near 1, as betas should be."""
-
-    def __init__(self, low, high):
-        self.low, self.high = low, high
-
-    def rvs(self, size=None, random_state=None):
-        r = stats.loguniform(1 - self.high, 1 - self.low).rvs(
-            size=size, random_state=random_state
-        )
-        return 1 - r
-
-
-class _LogUniformInt:
-    def __init__(self, low, high):
-        self.low, self.high = low, high
-
-    def rvs(self, size=None, random_state=None):
-        x = stats.loguniform(self.low, self.high + 1).rvs(
-            size=size, random_state=random_state
-        )
-        return np.floor(x).astype(int) if size is not None else int(x)
-
-
-class _LayerSizes:
-    """Tuples of ``n_layers`` in [min, max] layers of log-uniform widths."""
-
-    def __init__(self, n_layers=(1, 3), units=(16, 256)):
-        self.n_layers, self.units = tuple(n_layers), tuple(units)
-
-    def rvs(self, size=None, random_state=None):
-        rng = np.random.default_rng(random_state)
-        n = rng.integers(self.n_layers[0], self.n_layers[1] + 1)
-        width = int(np.exp(rng.uniform(*np.log(self.units))))
-        return (width,) * int(n)
-
-
-def _layers(n_layers=(1, 3), units=(16, 256)):
-    return _LayerSizes(n_layers, units)
-
-
 #: Distribution names a space file may use, and what builds them.
 DISTRIBUTIONS = {
-    "loguniform": stats.loguniform,
-    "loguniform_int": _LogUniformInt,
-    "reverse_loguniform": _ReverseLogUniform,
+    "loguniform": loguniform,
+    "loguniform_int": loguniform_int,
+    "reverse_loguniform": reverse_loguniform,
     "uniform": lambda low, high: stats.uniform(low, high - low),
     "randint": lambda low, high: stats.randint(low, high + 1),
-    "layers": _layers,
+    "layer_sizes": layer_sizes,
 }
 
 
@@ -108,70 +81,10 @@ def make_distribution(name, args):
     return factory(*args)
 
 
-class _RoundsSearch(RandomizedSearchCV):
-    """Stand-in for skhp.CoarseToFineSearchCV while it is being written.
-
-    Runs ``n_rounds`` rounds of random search; each later round samples the
-    log-uniform dimensions around the best candidates so far.
-    """
-
-    def __init__(self, estimator, param_distributions, *, n_iter=10, n_rounds=3,
-                 **kwargs):
-        super().__init__(estimator, param_distributions, n_iter=n_iter, **kwargs)
-        self.n_rounds = n_rounds
-
-    _parameter_constraints = {**RandomizedSearchCV._parameter_constraints,
-                              "n_rounds": [int]}
-
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        from sklearn.model_selection import ParameterSampler
-
-        rng = np.random.RandomState(self.random_state)
-        space = dict(self.param_distributions)
-        per_round = max(self.n_iter // self.n_rounds, 1)
-        search_ctx = callback_ctx.subcontext(
-            task_name="search", max_subtasks=self.n_rounds
-        ).call_on_fit_task_begin(estimator=self)
-        self.rounds_ = []
-        for r in range(self.n_rounds):
-            region = {
-                k: (v.a, v.b) for k, v in space.items()
-                if hasattr(v, "a") and hasattr(v, "b") and k.endswith("learning_rate_init")
-            }
-            region.update({
-                k: (v.low, v.high) for k, v in space.items() if isinstance(v, _ReverseLogUniform)
-            })
-            self.rounds_.append({"round": r, "width": 1.0 if r == 0 else 0.5,
-                                 "regions": [{"bounds": region}]})
-            params = list(ParameterSampler(space, per_round, random_state=rng))
-            ctx = search_ctx.subcontext(
-                task_name="round", max_subtasks=per_round * self.n_splits_,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self)
-            results = evaluate_candidates(
-                params, more_results={"round": [r] * len(params)}, callback_ctx=ctx
-            )
-            ctx.call_on_fit_task_end(estimator=self)
-            scores = np.nan_to_num(results["mean_test_score"], nan=-np.inf)
-            top = [results["params"][i] for i in np.argsort(-scores)[:3]]
-            space = dict(space)
-            for k, v in list(space.items()):
-                vals = [p[k] for p in top]
-                if k in region and not isinstance(v, _ReverseLogUniform):
-                    lo, hi = min(vals) / 2, max(vals) * 2
-                    lo, hi = max(lo, region[k][0]), min(hi, region[k][1])
-                    space[k] = stats.loguniform(lo, hi)
-                elif isinstance(v, _ReverseLogUniform):
-                    lo = 1 - min(1 - np.array(vals)) / 2
-                    lo, hi = 1 - max(1 - np.array(vals)) * 2, 1 - min(1 - np.array(vals)) / 2
-                    space[k] = _ReverseLogUniform(max(lo, v.low), min(hi, v.high))
-        search_ctx.call_on_fit_task_end(estimator=self)
-
-
 def make_search(estimator, space, *, n_iter, n_rounds, cv, scoring, n_jobs,
                 random_state, error_score=np.nan):
     """The coarse-to-fine search ``skhp tune`` runs."""
-    return _RoundsSearch(
+    return CoarseToFineSearchCV(
         estimator, space, n_iter=n_iter, n_rounds=n_rounds, cv=cv, scoring=scoring,
         n_jobs=n_jobs, random_state=random_state, error_score=error_score,
     )

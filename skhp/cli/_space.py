@@ -28,7 +28,7 @@ DEFAULT_SPACE = {
     "learning_rate_init": {"loguniform": [1e-4, 1e-1]},
     "beta_1": {"reverse_loguniform": [0.8, 0.999]},
     "batch_size": [32, 64, 128, 256],
-    "hidden_layer_sizes": {"layers": {"n_layers": [1, 3], "units": [16, 256]}},
+    "hidden_layer_sizes": {"layer_sizes": {"n_layers": [1, 3], "units": [16, 256]}},
     # One knob for decay, from none (1e-3: the rate drops 6% in 60 epochs) to
     # strong (1: divided by epoch + 1).
     "learning_rate": "inverse_time",
