@@ -8,7 +8,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
-from skhp.cli._factory import make_estimator, make_search
+from skhp.cli._factory import make_distribution, make_estimator, make_search
 from skhp.progress import SearchProgress, recording_scorer
 
 X, y = load_iris(return_X_y=True)
@@ -40,7 +40,8 @@ def test_without_recording_scorer_reports_no_score():
 
 def test_rounds_are_reported_in_order():
     est = make_estimator("classification", max_iter=3)
-    space = {"mlp__learning_rate_init": [1e-3, 1e-2], "mlp__alpha": [1e-4, 1e-2]}
+    space = {"mlp__learning_rate_init": make_distribution("loguniform", [1e-3, 1e-1]),
+             "mlp__alpha": make_distribution("loguniform", [1e-5, 1e-1])}
     search = make_search(est, space, n_iter=6, n_rounds=3, cv=2,
                          scoring=recording_scorer(est), n_jobs=1, random_state=0)
     progress = SearchProgress(file=io.StringIO(), min_interval=0)

@@ -262,11 +262,11 @@ def plot_learning_curves(estimators, *, axes=None):
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("loss")
     loss_ax.set_yscale("log")
-    from matplotlib.ticker import LogFormatter
+    from matplotlib.ticker import FuncFormatter, LogFormatter
 
     # Plain numbers, not powers of ten; minor ticks labelled only when the loss
     # spans about a decade or less, else they would crowd the axis.
-    loss_ax.yaxis.set_major_formatter(LogFormatter())
+    loss_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     loss_ax.yaxis.set_minor_formatter(LogFormatter(minor_thresholds=(1, 0.5)))
     loss_ax.set_title("Loss per epoch")
     loss_ax.legend(fontsize="small")
