@@ -10,7 +10,7 @@ momentum, and decay) at the next call, keeping the optimizer's state.
 
 The rule applied is the one a practitioner follows by eye: when the
 validation accuracy has not improved for a few epochs, divide the learning
-rate by 3.
+rate by 3, down to a floor below which the steps would be too small to matter.
 
 Run ``python examples/plot_babysitting_panda.py [--quick] [--save FILE]``.
 """
@@ -32,10 +32,11 @@ args = parser.parse_args()
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, random_state=0)
-epochs, patience = (6, 2) if args.quick else (60, 4)
+epochs, patience = (6, 2) if args.quick else (60, 5)
+floor = 1e-3
 
 net = MLPClassifier(hidden_layer_sizes=(64,), solver="sgd", momentum=0.9,
-                    learning_rate_init=0.3, batch_size=64, random_state=0)
+                    learning_rate_init=0.1, batch_size=64, random_state=0)
 classes = np.unique(y)
 history = {"epoch": [], "rate": [], "val": [], "loss": []}
 best, since_best = -np.inf, 0
@@ -50,7 +51,7 @@ for epoch in range(1, epochs + 1):
         best, since_best = score, 0
     else:
         since_best += 1
-    if since_best >= patience:
+    if since_best >= patience and net.learning_rate_init / 3 >= floor:
         # The babysitter's move: a smaller step once progress stalls.
         net.set_params(learning_rate_init=net.learning_rate_init / 3)
         print(f"epoch {epoch}: no progress for {patience} epochs, "

@@ -97,6 +97,7 @@ for ax, (name, dist) in zip(
     ax.set_xlabel("learning rate")
     ax.set_ylabel("mean CV accuracy")
     ax.set_title(f"{name} sampling: best {search.best_score_:.4f}")
+    ax.sharey(axes[1, 0])
     ax.grid(True, alpha=0.3)
 
 if args.save:

@@ -172,8 +172,11 @@ def plot_search(search, x=None, y=None, *, ax=None):
         ax.scatter(fx(xs[best]), fy(ys[best]), marker="*", s=400, color="gold",
                    edgecolor="black", linewidth=1, zorder=4,
                    label=f"best: {scores[best]:.4f}")
-    # Outside the axes: inside, it would hide points or regions.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    if rounds is not None:
+        # Outside the axes: inside, it would hide points or regions.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    else:  # the colour bar is on the right
+        ax.legend(loc="best", fontsize="small")
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
