@@ -67,8 +67,17 @@ def _write_generated(app, config):
     lines = ["API reference", "=============", ""]
     for module, names in modules.items():
         title = f"``{module}``"
-        lines += [title, "-" * len(title), "", f".. currentmodule:: {module}", "",
-                  ".. autosummary::", "   :toctree: .", "   :nosignatures:", ""]
+        lines += [
+            title,
+            "-" * len(title),
+            "",
+            f".. currentmodule:: {module}",
+            "",
+            ".. autosummary::",
+            "   :toctree: .",
+            "   :nosignatures:",
+            "",
+        ]
         lines += [f"   {name}" for name in sorted(names, key=str.lower)]
         lines.append("")
     _write(generated / "api.rst", "\n".join(lines))
@@ -77,8 +86,13 @@ def _write_generated(app, config):
     pages = sorted(p.stem for p in Path(app.srcdir).glob("*_benchmarks.md"))
     lines = ["Benchmarks", "==========", ""]
     if pages:
-        lines += ["Measured on the project's 2-core machines; each page says how.",
-                  "", ".. toctree::", "   :maxdepth: 2", ""]
+        lines += [
+            "Measured on the project's 2-core machines; each page says how.",
+            "",
+            ".. toctree::",
+            "   :maxdepth: 2",
+            "",
+        ]
         lines += [f"   /{page}" for page in pages]
     else:
         lines.append("No benchmark pages in this checkout.")
@@ -96,11 +110,18 @@ def _write_example_pages(app, config):
         lines = [doc, ""]
         figure = Path(app.srcdir) / "_static" / "examples" / f"{script.stem}.png"
         if figure.exists():
-            lines += [f".. image:: /_static/examples/{script.stem}.png",
-                      f"   :alt: the figure of {script.name}", ""]
-        lines += [f"``examples/{script.name}``:", "",
-                  f".. literalinclude:: ../../../examples/{script.name}",
-                  "   :language: python", ""]
+            lines += [
+                f".. image:: /_static/examples/{script.stem}.png",
+                f"   :alt: the figure of {script.name}",
+                "",
+            ]
+        lines += [
+            f"``examples/{script.name}``:",
+            "",
+            f".. literalinclude:: ../../../examples/{script.name}",
+            "   :language: python",
+            "",
+        ]
         _write(out / f"{script.stem}.rst", "\n".join(lines))
 
 

@@ -26,7 +26,9 @@ from skhp import MLPClassifier
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="tiny budget, for tests")
-parser.add_argument("--save", metavar="FILE", help="save the figure instead of showing it")
+parser.add_argument(
+    "--save", metavar="FILE", help="save the figure instead of showing it"
+)
 args = parser.parse_args()
 
 X, y = load_digits(return_X_y=True)
@@ -35,8 +37,14 @@ X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, random_s
 epochs, patience = (6, 2) if args.quick else (60, 5)
 floor = 1e-3
 
-net = MLPClassifier(hidden_layer_sizes=(64,), solver="sgd", momentum=0.9,
-                    learning_rate_init=0.1, batch_size=64, random_state=0)
+net = MLPClassifier(
+    hidden_layer_sizes=(64,),
+    solver="sgd",
+    momentum=0.9,
+    learning_rate_init=0.1,
+    batch_size=64,
+    random_state=0,
+)
 classes = np.unique(y)
 history = {"epoch": [], "rate": [], "val": [], "loss": []}
 best, since_best = -np.inf, 0
@@ -54,20 +62,24 @@ for epoch in range(1, epochs + 1):
     if since_best >= patience and net.learning_rate_init / 3 >= floor:
         # The babysitter's move: a smaller step once progress stalls.
         net.set_params(learning_rate_init=net.learning_rate_init / 3)
-        print(f"epoch {epoch}: no progress for {patience} epochs, "
-              f"learning rate -> {net.learning_rate_init:.4g}")
+        print(
+            f"epoch {epoch}: no progress for {patience} epochs, "
+            f"learning rate -> {net.learning_rate_init:.4g}"
+        )
         since_best = 0
 print(f"best validation accuracy {best:.4f} after {epochs} epochs")
 
-fig, (ax, rate_ax) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
-                                  layout="constrained")
+fig, (ax, rate_ax) = plt.subplots(
+    2, 1, figsize=(9, 6.5), sharex=True, layout="constrained"
+)
 ax.plot(history["epoch"], history["val"], marker="o", ms=3, label="validation accuracy")
 ax.set_ylabel("validation accuracy")
 ax.set_title("Babysitting one network: lower the rate when it stalls")
 ax.grid(True, alpha=0.3)
 loss_ax = ax.twinx()
-loss_ax.plot(history["epoch"], history["loss"], color="tab:red", alpha=0.6,
-             label="training loss")
+loss_ax.plot(
+    history["epoch"], history["loss"], color="tab:red", alpha=0.6, label="training loss"
+)
 loss_ax.set_ylabel("training loss")
 loss_ax.set_yscale("log")
 fig.legend(loc="outside lower center", ncols=2)

@@ -27,7 +27,9 @@ from skhp.inspection import plot_learning_curves
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="tiny budget, for tests")
-parser.add_argument("--save", metavar="FILE", help="save the figure instead of showing it")
+parser.add_argument(
+    "--save", metavar="FILE", help="save the figure instead of showing it"
+)
 args = parser.parse_args()
 
 X, y = load_digits(return_X_y=True)
@@ -39,15 +41,23 @@ for row, lr in zip(axes, (0.01, 0.3)):
     nets = {}
     for batch_norm in (None, "before", "after"):
         net = MLPClassifier(
-            hidden_layer_sizes=(64, 64), solver="sgd", momentum=0.9,
-            learning_rate_init=lr, batch_norm=batch_norm, batch_size=64,
-            max_iter=epochs, early_stopping=True, n_iter_no_change=epochs,
+            hidden_layer_sizes=(64, 64),
+            solver="sgd",
+            momentum=0.9,
+            learning_rate_init=lr,
+            batch_norm=batch_norm,
+            batch_size=64,
+            max_iter=epochs,
+            early_stopping=True,
+            n_iter_no_change=epochs,
             random_state=0,
         ).fit(X, y)
         nets[f"batch_norm={batch_norm!r}"] = net
-        print(f"learning rate {lr}: batch_norm={batch_norm!r:9} "
-              f"final loss {net.loss_curve_[-1]:.4f}, "
-              f"best validation accuracy {max(net.validation_scores_):.4f}")
+        print(
+            f"learning rate {lr}: batch_norm={batch_norm!r:9} "
+            f"final loss {net.loss_curve_[-1]:.4f}, "
+            f"best validation accuracy {max(net.validation_scores_):.4f}"
+        )
     plot_learning_curves(nets, axes=row)
     row[0].set_title(f"Loss per epoch, learning rate {lr}")
     row[1].set_title(f"Validation accuracy per epoch, learning rate {lr}")

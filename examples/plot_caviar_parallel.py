@@ -30,18 +30,25 @@ from skhp.inspection import plot_search
 def make_search(n_iter, n_rounds, max_iter, n_jobs):
     return CoarseToFineSearchCV(
         MLPClassifier(hidden_layer_sizes=(32,), max_iter=max_iter, random_state=0),
-        {"learning_rate_init": loguniform(1e-4, 1.0),
-         "beta_1": reverse_loguniform(0.5, 0.999),
-         "alpha": loguniform(1e-6, 1e-1)},
-        n_iter=n_iter, n_rounds=n_rounds, cv=3, n_jobs=n_jobs, random_state=0,
+        {
+            "learning_rate_init": loguniform(1e-4, 1.0),
+            "beta_1": reverse_loguniform(0.5, 0.999),
+            "alpha": loguniform(1e-6, 1e-1),
+        },
+        n_iter=n_iter,
+        n_rounds=n_rounds,
+        cv=3,
+        n_jobs=n_jobs,
+        random_state=0,
     )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny budget, for tests")
-    parser.add_argument("--save", metavar="FILE",
-                        help="save the figure instead of showing it")
+    parser.add_argument(
+        "--save", metavar="FILE", help="save the figure instead of showing it"
+    )
     args = parser.parse_args()
 
     X, y = load_digits(return_X_y=True)
@@ -61,8 +68,9 @@ def main():
     except ImportError:
         print("Dask skipped: pip install 'skhp[dask]' to run on a cluster")
     else:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None
+        )
         with cluster, Client(cluster), joblib.parallel_config(backend="dask"):
             start = time.perf_counter()
             searches["Dask, 2 workers"] = make_search(*budget, -1).fit(X, y)
@@ -72,11 +80,14 @@ def main():
     for name, search in searches.items():
         scores = search.cv_results_["mean_test_score"]
         same = np.allclose(scores, reference, equal_nan=True)
-        print(f"{name:>16}: {times[name]:6.1f} s, best {search.best_score_:.4f}, "
-              f"same scores as one at a time: {same}")
+        print(
+            f"{name:>16}: {times[name]:6.1f} s, best {search.best_score_:.4f}, "
+            f"same scores as one at a time: {same}"
+        )
 
-    fig, (time_ax, search_ax) = plt.subplots(1, 2, figsize=(13, 4.8),
-                                             layout="constrained")
+    fig, (time_ax, search_ax) = plt.subplots(
+        1, 2, figsize=(13, 4.8), layout="constrained"
+    )
     time_ax.barh(list(times)[::-1], list(times.values())[::-1], color="#4c72b0")
     time_ax.set_xlabel("wall time (s)")
     time_ax.set_title(f"{len(reference)} candidates x 3 folds")

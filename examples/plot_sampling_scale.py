@@ -30,7 +30,9 @@ from skhp import MLPClassifier, loguniform, reverse_loguniform
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="tiny budget, for tests")
-parser.add_argument("--save", metavar="FILE", help="save the figure instead of showing it")
+parser.add_argument(
+    "--save", metavar="FILE", help="save the figure instead of showing it"
+)
 args = parser.parse_args()
 
 rng = np.random.default_rng(0)
@@ -47,11 +49,15 @@ beta_skhp = reverse_loguniform(0.9, 0.999).rvs(size=n, random_state=0)
 
 print("share of learning rates in each decade:")
 for low in (1e-4, 1e-3, 1e-2, 1e-1):
-    print(f"  [{low:g}, {low * 10:g}]: uniform {np.mean((lr_uniform >= low) & (lr_uniform < low * 10)):5.1%}"
-          f"  log-uniform {np.mean((lr_log >= low) & (lr_log < low * 10)):5.1%}")
+    in_uniform = np.mean((lr_uniform >= low) & (lr_uniform < low * 10))
+    in_log = np.mean((lr_log >= low) & (lr_log < low * 10))
+    print(f"  [{low:g}, {low * 10:g}]: uniform {in_uniform:5.1%}  log-uniform {in_log:5.1%}")
 print("share of betas in [0.99, 0.999]:")
-for name, beta in (("1 - 10**r", beta_right), ("10**r (mistake)", beta_wrong),
-                   ("reverse_loguniform", beta_skhp)):
+for name, beta in (
+    ("1 - 10**r", beta_right),
+    ("10**r (mistake)", beta_wrong),
+    ("reverse_loguniform", beta_skhp),
+):
     print(f"  {name:>18}: {np.mean(beta >= 0.99):5.1%}")
 
 fig, axes = plt.subplots(2, 2, figsize=(12, 8), layout="constrained")
@@ -79,18 +85,26 @@ X = X / 16.0
 n_iter, max_iter, cv = (4, 5, 2) if args.quick else (16, 30, 3)
 if args.quick:
     X, y = X[:300], y[:300]
-net = MLPClassifier(hidden_layer_sizes=(32,), solver="sgd", momentum=0.9,
-                    max_iter=max_iter, random_state=0)
+net = MLPClassifier(
+    hidden_layer_sizes=(32,),
+    solver="sgd",
+    momentum=0.9,
+    max_iter=max_iter,
+    random_state=0,
+)
 for ax, (name, dist) in zip(
     axes[1],
     (("uniform", uniform(1e-4, 1.0 - 1e-4)), ("log-uniform", loguniform(1e-4, 1.0))),
 ):
-    search = RandomizedSearchCV(net, {"learning_rate_init": dist}, n_iter=n_iter,
-                                cv=cv, random_state=0).fit(X, y)
+    search = RandomizedSearchCV(
+        net, {"learning_rate_init": dist}, n_iter=n_iter, cv=cv, random_state=0
+    ).fit(X, y)
     lrs = np.array([p["learning_rate_init"] for p in search.cv_results_["params"]])
     scores = search.cv_results_["mean_test_score"]
-    print(f"{name:>12} sampling: best {search.best_score_:.4f}, "
-          f"{np.mean(lrs < 0.1):.0%} of candidates below 0.1")
+    print(
+        f"{name:>12} sampling: best {search.best_score_:.4f}, "
+        f"{np.mean(lrs < 0.1):.0%} of candidates below 0.1"
+    )
     ax.scatter(lrs, scores)
     ax.set_xscale("log")
     ax.set_xlim(5e-5, 2)

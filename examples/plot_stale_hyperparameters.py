@@ -24,12 +24,14 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import cross_val_score
 
-from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform, reverse_loguniform
+from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
 from skhp.inspection import plot_search
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="tiny budget, for tests")
-parser.add_argument("--save", metavar="FILE", help="save the figure instead of showing it")
+parser.add_argument(
+    "--save", metavar="FILE", help="save the figure instead of showing it"
+)
 args = parser.parse_args()
 
 X, y = load_digits(return_X_y=True)
@@ -45,30 +47,44 @@ if args.quick:
 search = CoarseToFineSearchCV(
     MLPClassifier(hidden_layer_sizes=(32,), max_iter=max_iter, random_state=0),
     {"learning_rate_init": loguniform(1e-4, 1.0), "alpha": loguniform(1e-6, 1.0)},
-    n_iter=n_iter, n_rounds=2, cv=3, random_state=0,
+    n_iter=n_iter,
+    n_rounds=2,
+    cv=3,
+    random_state=0,
 )
 search.fit(X_old, y_old)
 old_best = dict(search.best_params_)
 print(f"tuned on the old data: {old_best}, CV accuracy {search.best_score_:.4f}")
 
-stale = cross_val_score(clone(search.estimator).set_params(**old_best),
-                        X_new, y_new, cv=3).mean()
+stale = cross_val_score(
+    clone(search.estimator).set_params(**old_best), X_new, y_new, cv=3
+).mean()
 print(f"the same hyperparameters on the new data: {stale:.4f}")
 
 search.set_params(warm_start=True).fit(X_new, y_new)
-print(f"re-tuned on the new data: {search.best_params_}, "
-      f"CV accuracy {search.best_score_:.4f}")
+print(
+    f"re-tuned on the new data: {search.best_params_}, "
+    f"CV accuracy {search.best_score_:.4f}"
+)
 
 fig, (bar_ax, search_ax) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
-bar_ax.bar(["stale", "re-tuned"], [stale, search.best_score_],
-           color=["#c44e52", "#55a868"])
+bar_ax.bar(
+    ["stale", "re-tuned"], [stale, search.best_score_], color=["#c44e52", "#55a868"]
+)
 bar_ax.set_ylim(min(stale, search.best_score_) - 0.05, 1)
 bar_ax.set_ylabel("CV accuracy on the new data")
 bar_ax.set_title("Old best hyperparameters against re-tuning")
 plot_search(search, x="learning_rate_init", y="alpha", ax=search_ax)
-search_ax.scatter(old_best["learning_rate_init"], old_best["alpha"], marker="P",
-                  s=200, color="#c44e52", edgecolor="black", zorder=5,
-                  label="old best")
+search_ax.scatter(
+    old_best["learning_rate_init"],
+    old_best["alpha"],
+    marker="P",
+    s=200,
+    color="#c44e52",
+    edgecolor="black",
+    zorder=5,
+    label="old best",
+)
 search_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
 
 if args.save:

@@ -262,9 +262,7 @@ class SearchProgress:
             elapsed = _format_seconds(now - self._start)
             best = "-" if self.best_score_ is None else f"{self.best_score_:.4f}"
             if final:
-                line = (
-                    f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
-                )
+                line = f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
             else:
                 round_, in_round, done = "-", 0, 0
                 if self._current is not None:

@@ -44,13 +44,22 @@ def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
     assert "done: 8 fits" in captured.err
 
     run = json.loads((out / "run.json").read_text())
-    assert run["data"] == {"dataset": "digits", "task": "classification",
-                           "n_samples": 300, "n_features": 64}
+    assert run["data"] == {
+        "dataset": "digits",
+        "task": "classification",
+        "n_samples": 300,
+        "n_features": 64,
+    }
     assert 0 < run["best_score"] <= 1
     assert set(run["importance"]) <= {
-        "learning_rate_init", "beta_1", "batch_size", "alpha",
-        "hidden_layer_sizes (layers)", "hidden_layer_sizes (units)",
-        "learning_rate", "decay_rate",
+        "learning_rate_init",
+        "beta_1",
+        "batch_size",
+        "alpha",
+        "hidden_layer_sizes (layers)",
+        "hidden_layer_sizes (units)",
+        "learning_rate",
+        "decay_rate",
     }
     with open(out / "cv_results.csv") as f:
         rows = list(csv.DictReader(f))
@@ -83,8 +92,19 @@ def test_tune_without_matplotlib_says_how_to_get_pictures(
 
 def test_tune_csv_classification(blobs_csv, tmp_path, capsys):
     out = tmp_path / "out"
-    status = main(["tune", "--csv", str(blobs_csv), "--target", "label", *TINY,
-                   "--no-plots", "--output", str(out)])
+    status = main(
+        [
+            "tune",
+            "--csv",
+            str(blobs_csv),
+            "--target",
+            "label",
+            *TINY,
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
     assert status == 0
     run = json.loads((out / "run.json").read_text())
     assert run["data"]["task"] == "classification"
@@ -96,11 +116,23 @@ def test_tune_csv_numeric_target_is_regression(tmp_path, capsys):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 2))
     y = 3 * X[:, 0] - X[:, 1] + rng.normal(scale=0.1, size=50)
-    path = write_csv(tmp_path / "reg.csv", ["x0", "x1", "y"],
-                     [[*x, t] for x, t in zip(X, y)])
+    path = write_csv(
+        tmp_path / "reg.csv", ["x0", "x1", "y"], [[*x, t] for x, t in zip(X, y)]
+    )
     out = tmp_path / "out"
-    status = main(["tune", "--csv", str(path), "--target", "y", *TINY,
-                   "--no-plots", "--output", str(out)])
+    status = main(
+        [
+            "tune",
+            "--csv",
+            str(path),
+            "--target",
+            "y",
+            *TINY,
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
     assert status == 0
     run = json.loads((out / "run.json").read_text())
     assert run["data"]["task"] == "regression"
@@ -111,13 +143,24 @@ def test_tune_csv_numeric_target_is_regression(tmp_path, capsys):
 def test_space_file_overrides_default(tmp_path, capsys):
     space = tmp_path / "space.toml"
     space.write_text(
-        'learning_rate_init = { loguniform = [0.001, 0.002] }\n'
-        'batch_size = [16]\n'
-        'hidden_layer_sizes = [[8], [8, 8]]\n'
+        "learning_rate_init = { loguniform = [0.001, 0.002] }\n"
+        "batch_size = [16]\n"
+        "hidden_layer_sizes = [[8], [8, 8]]\n"
     )
     out = tmp_path / "out"
-    status = main(["tune", "--dataset", "iris", *TINY, "--space", str(space),
-                   "--no-plots", "--output", str(out)])
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            *TINY,
+            "--space",
+            str(space),
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
     assert status == 0
     with open(out / "cv_results.csv") as f:
         params = [json.loads(r["params"]) for r in csv.DictReader(f)]
@@ -128,8 +171,12 @@ def test_space_file_overrides_default(tmp_path, capsys):
 
 
 def test_module_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "skhp", "tune", "--help"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "skhp", "tune", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0
     assert "--dask-scheduler" in result.stdout
     assert "--csv" in result.stdout
@@ -138,9 +185,26 @@ def test_module_entry_point_runs():
 def test_dask_local_cluster(tmp_path, capsys):
     pytest.importorskip("distributed")
     out = tmp_path / "out"
-    status = main(["tune", "--dataset", "iris", "--n-iter", "2", "--n-rounds", "1",
-                   "--cv", "2", "--max-iter", "3", "--dask-local", "1",
-                   "--no-plots", "--output", str(out)])
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            "--n-iter",
+            "2",
+            "--n-rounds",
+            "1",
+            "--cv",
+            "2",
+            "--max-iter",
+            "3",
+            "--dask-local",
+            "1",
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 0
     assert "running on Dask" in captured.err

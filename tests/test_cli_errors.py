@@ -8,8 +8,18 @@ import pytest
 
 from skhp.cli import main
 
-TINY = ["--n-iter", "2", "--n-rounds", "1", "--cv", "2", "--max-iter", "2",
-        "--no-plots", "--quiet"]
+TINY = [
+    "--n-iter",
+    "2",
+    "--n-rounds",
+    "1",
+    "--cv",
+    "2",
+    "--max-iter",
+    "2",
+    "--no-plots",
+    "--quiet",
+]
 
 
 def run(capsys, tmp_path, *args):
@@ -32,12 +42,22 @@ GOOD_ROWS = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(20))
 
 BAD_CSVS = {
     "missing column": ("a,b,y\n" + GOOD_ROWS, "label", "no column 'label'"),
-    "non-numeric feature": ("a,b,label\n1,red,0\n2,blue,1\n" + GOOD_ROWS,
-                            "label", "not numeric"),
-    "one class": ("a,b,label\n" + "\n".join(f"{i},{i},1" for i in range(20)),
-                  "label", "single class"),
+    "non-numeric feature": (
+        "a,b,label\n1,red,0\n2,blue,1\n" + GOOD_ROWS,
+        "label",
+        "not numeric",
+    ),
+    "one class": (
+        "a,b,label\n" + "\n".join(f"{i},{i},1" for i in range(20)),
+        "label",
+        "single class",
+    ),
     "nan feature": ("a,b,label\n" + GOOD_ROWS + "\nnan,1,0", "label", "NaN"),
-    "inf feature": ("a,b,label\n" + GOOD_ROWS + "\ninf,1,1", "label", "NaN or infinite"),
+    "inf feature": (
+        "a,b,label\n" + GOOD_ROWS + "\ninf,1,1",
+        "label",
+        "NaN or infinite",
+    ),
     "empty file": ("", "label", "is empty"),
     "header only": ("a,b,label\n", "label", "no data rows"),
     "one sample": ("a,b,label\n1,2,0\n", "label", "single class"),
@@ -60,8 +80,9 @@ def test_bad_csv(case, tmp_path, capsys):
 def test_regression_target_with_strings(tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_text("a,y\n" + "\n".join(f"{i},v{i}" for i in range(20)))
-    status, err = run(capsys, tmp_path, "--csv", str(path), "--target", "y",
-                      "--task", "regression")
+    status, err = run(
+        capsys, tmp_path, "--csv", str(path), "--target", "y", "--task", "regression"
+    )
     assert_one_line_error(status, err, "must be numeric")
 
 
@@ -73,8 +94,9 @@ def test_class_smaller_than_folds(tmp_path, capsys):
 
 
 def test_unreadable_files(tmp_path, capsys):
-    status, err = run(capsys, tmp_path, "--csv", str(tmp_path / "nope.csv"),
-                      "--target", "y")
+    status, err = run(
+        capsys, tmp_path, "--csv", str(tmp_path / "nope.csv"), "--target", "y"
+    )
     assert_one_line_error(status, err, "no such file")
     status, err = run(capsys, tmp_path, "--csv", str(tmp_path), "--target", "y")
     assert_one_line_error(status, err, "is a directory")
@@ -95,13 +117,19 @@ def test_csv_needs_target(tmp_path, capsys):
     "content, name, message",
     [
         ("{not json", "space.json", "not valid"),
-        ('{"learning_rate_init": {"cauchy": [1, 2]}}', "space.json",
-         "unknown distribution 'cauchy'"),
-        ('{"learning_rate_init": {"loguniform": [1]}}', "space.json",
-         "bad arguments for loguniform"),
+        (
+            '{"learning_rate_init": {"cauchy": [1, 2]}}',
+            "space.json",
+            "unknown distribution 'cauchy'",
+        ),
+        (
+            '{"learning_rate_init": {"loguniform": [1]}}',
+            "space.json",
+            "bad arguments for loguniform",
+        ),
         ('{"dropout": [0.1, 0.2]}', "space.json", "no parameter 'dropout'"),
-        ('batch_size = []', "space.toml", "empty list"),
-        ('batch_size = [', "space.toml", "not valid"),
+        ("batch_size = []", "space.toml", "empty list"),
+        ("batch_size = [", "space.toml", "not valid"),
     ],
 )
 def test_bad_space_file(content, name, message, tmp_path, capsys):
@@ -135,8 +163,10 @@ def write_idx(path, array):
 def test_fashion_mnist_from_idx_files(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(0)
     for prefix, n in (("train", 30), ("t10k", 10)):
-        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, size=(n, 28, 28)))
+        write_idx(
+            tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+            rng.integers(0, 256, size=(n, 28, 28)),
+        )
         write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 2)
     monkeypatch.setenv("SKHP_FASHION_MNIST_DIR", str(tmp_path))
     from skhp.cli._data import load_dataset
@@ -145,8 +175,9 @@ def test_fashion_mnist_from_idx_files(tmp_path, capsys, monkeypatch):
     assert X.shape == (40, 784)
     assert 0 <= X.min() and X.max() <= 1
     assert np.bincount(y).tolist() == [20, 20]
-    status = main(["tune", "--dataset", "fashion-mnist", *TINY,
-                   "--output", str(tmp_path / "out")])
+    status = main(
+        ["tune", "--dataset", "fashion-mnist", *TINY, "--output", str(tmp_path / "out")]
+    )
     assert status == 0
 
 

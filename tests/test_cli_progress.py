@@ -17,8 +17,13 @@ X, y = load_iris(return_X_y=True)
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_counts_fits_and_best_score(n_jobs):
     est = RidgeClassifier()
-    search = GridSearchCV(est, {"alpha": [1e-3, 1e-2, 1.0, 10.0]}, cv=3, n_jobs=n_jobs,
-                          scoring=recording_scorer(est))
+    search = GridSearchCV(
+        est,
+        {"alpha": [1e-3, 1e-2, 1.0, 10.0]},
+        cv=3,
+        n_jobs=n_jobs,
+        scoring=recording_scorer(est),
+    )
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert progress.n_fits_done_ == 12
@@ -29,8 +34,9 @@ def test_counts_fits_and_best_score(n_jobs):
 
 
 def test_without_recording_scorer_reports_no_score():
-    search = RandomizedSearchCV(RidgeClassifier(),
-                                {"alpha": [0.1, 1.0]}, n_iter=2, cv=2)
+    search = RandomizedSearchCV(
+        RidgeClassifier(), {"alpha": [0.1, 1.0]}, n_iter=2, cv=2
+    )
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert progress.n_fits_done_ == 4
@@ -40,14 +46,27 @@ def test_without_recording_scorer_reports_no_score():
 
 def test_rounds_are_reported_in_order():
     est = make_estimator("classification", max_iter=3)
-    space = {"mlp__learning_rate_init": make_distribution("loguniform", [1e-3, 1e-1]),
-             "mlp__alpha": make_distribution("loguniform", [1e-5, 1e-1])}
-    search = make_search(est, space, n_iter=6, n_rounds=3, cv=2,
-                         scoring=recording_scorer(est), n_jobs=1, random_state=0)
+    space = {
+        "mlp__learning_rate_init": make_distribution("loguniform", [1e-3, 1e-1]),
+        "mlp__alpha": make_distribution("loguniform", [1e-5, 1e-1]),
+    }
+    search = make_search(
+        est,
+        space,
+        n_iter=6,
+        n_rounds=3,
+        cv=2,
+        scoring=recording_scorer(est),
+        n_jobs=1,
+        random_state=0,
+    )
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
-    rounds = [int(line.split()[1].split("/")[0]) for line in progress.lines_
-              if line.startswith("round")]
+    rounds = [
+        int(line.split()[1].split("/")[0])
+        for line in progress.lines_
+        if line.startswith("round")
+    ]
     assert rounds == sorted(rounds)
     assert set(rounds) == {1, 2, 3}
     assert all(line.split()[1].endswith("/3") for line in progress.lines_[:-1])

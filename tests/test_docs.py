@@ -23,23 +23,48 @@ def test_docs_build_without_warnings(tmp_path):
     (tmp_path / "examples").symlink_to(DOCS.parent / "examples")
     (tmp_path / "skhp").symlink_to(DOCS.parent / "skhp")
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         str(source), str(tmp_path / "html")],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(source),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     html = tmp_path / "html"
-    for page in ("index", "cli", "notation", "user_guide", "generated/api",
-                 "generated/benchmarks", "examples/index"):
+    for page in (
+        "index",
+        "cli",
+        "notation",
+        "user_guide",
+        "generated/api",
+        "generated/benchmarks",
+        "examples/index",
+    ):
         assert (html / f"{page}.html").exists(), page
     # The API reference and the example pages are generated from the code.
     api = (html / "generated" / "api.html").read_text()
     assert "plot_search" in api and "hyperparameter_importance" in api
     examples = sorted(p.stem for p in (html / "generated" / "examples").glob("*.html"))
-    assert examples == sorted(
-        p.stem for p in (DOCS.parent / "examples").glob("*.py")
-    )
+    assert examples == sorted(p.stem for p in (DOCS.parent / "examples").glob("*.py"))
     notation = (html / "notation.html").read_text()
-    for parameter in ("learning_rate_init", "momentum", "beta_1", "epsilon",
-                      "hidden_layer_sizes", "batch_size", "decay_rate"):
+    for parameter in (
+        "learning_rate_init",
+        "momentum",
+        "beta_1",
+        "epsilon",
+        "hidden_layer_sizes",
+        "batch_size",
+        "decay_rate",
+    ):
         assert parameter in notation

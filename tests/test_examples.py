@@ -37,11 +37,18 @@ def test_example_runs_in_quick_mode(path, tmp_path):
     if missing:
         pytest.skip(f"skhp has no {', '.join(missing)} yet")
     figure = tmp_path / f"{path.stem}.png"
-    env = {**os.environ, "MPLBACKEND": "Agg",
-           "PYTHONPATH": str(Path(skhp.__file__).parents[1])}
+    env = {
+        **os.environ,
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": str(Path(skhp.__file__).parents[1]),
+    }
     result = subprocess.run(
         [sys.executable, str(path), "--quick", "--save", str(figure)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr

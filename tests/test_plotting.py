@@ -29,10 +29,13 @@ def close_figures():
 
 @pytest.fixture(scope="module")
 def random_search():
-    space = {"learning_rate_init": loguniform(1e-4, 1e-1),
-             "beta_1": [0.8, 0.9, 0.99, 0.999]}
-    return RandomizedSearchCV(MLPClassifier(max_iter=5, random_state=0), space,
-                              n_iter=6, cv=2, random_state=0).fit(X, y)
+    space = {
+        "learning_rate_init": loguniform(1e-4, 1e-1),
+        "beta_1": [0.8, 0.9, 0.99, 0.999],
+    }
+    return RandomizedSearchCV(
+        MLPClassifier(max_iter=5, random_state=0), space, n_iter=6, cv=2, random_state=0
+    ).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +43,13 @@ def rounds_search():
     est = make_estimator("classification", max_iter=5, random_state=0)
     from skhp.cli._factory import make_distribution
 
-    space = {"mlp__learning_rate_init": loguniform(1e-4, 1e-1),
-             "mlp__beta_1": make_distribution("reverse_loguniform", [0.8, 0.999])}
-    return make_search(est, space, n_iter=9, n_rounds=3, cv=2, scoring=None,
-                       n_jobs=1, random_state=0).fit(X, y)
+    space = {
+        "mlp__learning_rate_init": loguniform(1e-4, 1e-1),
+        "mlp__beta_1": make_distribution("reverse_loguniform", [0.8, 0.999]),
+    }
+    return make_search(
+        est, space, n_iter=9, n_rounds=3, cv=2, scoring=None, n_jobs=1, random_state=0
+    ).fit(X, y)
 
 
 def test_search_without_rounds_is_coloured_by_score(random_search):
@@ -108,16 +114,18 @@ def test_importance_bars(random_search):
 
 def test_learning_curves():
     nets = {
-        "with validation": MLPClassifier(max_iter=8, early_stopping=True,
-                                         n_iter_no_change=8, random_state=0),
+        "with validation": MLPClassifier(
+            max_iter=8, early_stopping=True, n_iter_no_change=8, random_state=0
+        ),
         "without": MLPClassifier(max_iter=8, random_state=0),
     }
     nets = {k: v.fit(X, y) for k, v in nets.items()}
     loss_ax, score_ax = plot_learning_curves(nets)
     assert len(loss_ax.lines) == 2
     assert len(score_ax.lines) == 1
-    np.testing.assert_allclose(loss_ax.lines[0].get_ydata(),
-                               nets["with validation"].loss_curve_)
+    np.testing.assert_allclose(
+        loss_ax.lines[0].get_ydata(), nets["with validation"].loss_curve_
+    )
     with pytest.raises(ValueError, match="loss_curve_"):
         plot_learning_curves({"unfitted": object()})
 

@@ -82,7 +82,9 @@ def _load_fashion_mnist():
         images = folder / f"{prefix}-images-idx3-ubyte.gz"
         labels = folder / f"{prefix}-labels-idx1-ubyte.gz"
         if not (images.exists() and labels.exists()):
-            raise DataError(f"{images.name} not found in {folder}. {FASHION_MNIST_HINT}")
+            raise DataError(
+                f"{images.name} not found in {folder}. {FASHION_MNIST_HINT}"
+            )
         X, y = read_idx(images), read_idx(labels)
         if len(X) != len(y):
             raise DataError(f"{images} and {labels} hold different numbers of items")

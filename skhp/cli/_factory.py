@@ -28,7 +28,13 @@ except ImportError:  # until the search (issue 4) is merged; then delete _standi
         reverse_loguniform,
     )
 
-__all__ = ["STEP", "DISTRIBUTIONS", "make_distribution", "make_estimator", "make_search"]
+__all__ = [
+    "STEP",
+    "DISTRIBUTIONS",
+    "make_distribution",
+    "make_estimator",
+    "make_search",
+]
 
 #: Name of the network's step in the pipeline; search parameters are prefixed with it.
 STEP = "mlp"
@@ -81,10 +87,27 @@ def make_distribution(name, args):
     return factory(*args)
 
 
-def make_search(estimator, space, *, n_iter, n_rounds, cv, scoring, n_jobs,
-                random_state, error_score=np.nan):
+def make_search(
+    estimator,
+    space,
+    *,
+    n_iter,
+    n_rounds,
+    cv,
+    scoring,
+    n_jobs,
+    random_state,
+    error_score=np.nan,
+):
     """The coarse-to-fine search ``skhp tune`` runs."""
     return CoarseToFineSearchCV(
-        estimator, space, n_iter=n_iter, n_rounds=n_rounds, cv=cv, scoring=scoring,
-        n_jobs=n_jobs, random_state=random_state, error_score=error_score,
+        estimator,
+        space,
+        n_iter=n_iter,
+        n_rounds=n_rounds,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        error_score=error_score,
     )

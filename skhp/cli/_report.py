@@ -9,8 +9,14 @@ import numpy as np
 
 from skhp.inspection._results import round_regions, rounds_of, short_name
 
-__all__ = ["format_table", "results_table", "rounds_table", "importance_table",
-           "save_cv_results", "to_jsonable"]
+__all__ = [
+    "format_table",
+    "results_table",
+    "rounds_table",
+    "importance_table",
+    "save_cv_results",
+    "to_jsonable",
+]
 
 
 def _fmt(value):
@@ -38,8 +44,12 @@ def format_table(header, rows, title=None):
     if title:
         lines.append(title)
     for k, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if k and _numeric(c) else c.ljust(w)
-                               for c, w in zip(row, widths)).rstrip())
+        lines.append(
+            "  ".join(
+                c.rjust(w) if k and _numeric(c) else c.ljust(w)
+                for c, w in zip(row, widths)
+            ).rstrip()
+        )
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -69,13 +79,18 @@ def results_table(search, top=5):
     header += [short_name(n) for n in names]
     rows = []
     for i in order:
-        row = [results["rank_test_score"][i], f"{scores[i]:.4f}",
-               f"{results['std_test_score'][i]:.4f}"]
+        row = [
+            results["rank_test_score"][i],
+            f"{scores[i]:.4f}",
+            f"{results['std_test_score'][i]:.4f}",
+        ]
         if rounds is not None:
             row.append(rounds[i] + 1)
         row += [_fmt(results["params"][i].get(n)) for n in names]
         rows.append(row)
-    return format_table(header, rows, title=f"Best {len(rows)} of {len(scores)} candidates")
+    return format_table(
+        header, rows, title=f"Best {len(rows)} of {len(scores)} candidates"
+    )
 
 
 def rounds_table(search):
@@ -116,17 +131,22 @@ def importance_table(importance):
     """The importances, most important first, with a bar for the eye."""
     top = max(float(np.max(importance.importances)), 1e-12)
     rows = []
-    for name, value, std in zip(importance.names, importance.importances,
-                                importance.importances_std):
+    for name, value, std in zip(
+        importance.names, importance.importances, importance.importances_std
+    ):
         bar = "#" * int(round(20 * max(value, 0) / top))
         spread = f" +- {std:.3f}" if std else ""
         rows.append([name, f"{value:.3f}{spread}", bar])
-    what = ("share of score variance explained alone"
-            if importance.method == "fanova" else "drop in R^2 when shuffled")
+    what = (
+        "share of score variance explained alone"
+        if importance.method == "fanova"
+        else "drop in R^2 when shuffled"
+    )
     return format_table(
-        ["hyperparameter", "importance", ""], rows,
+        ["hyperparameter", "importance", ""],
+        rows,
         title=f"Which hyperparameters mattered ({what}, "
-              f"{importance.n_candidates} candidates)",
+        f"{importance.n_candidates} candidates)",
     )
 
 

@@ -13,8 +13,9 @@ level starts from an empty space instead.
 """
 
 import json
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from skhp.cli._factory import DISTRIBUTIONS, make_distribution
 
@@ -72,7 +73,7 @@ def _entry(name, value):
                 f"{name}: a distribution is a table with one key, its name "
                 f"(one of {', '.join(DISTRIBUTIONS)})"
             )
-        (dist, args), = value.items()
+        ((dist, args),) = value.items()
         if dist not in DISTRIBUTIONS:
             raise SpaceError(
                 f"{name}: unknown distribution {dist!r}; "

@@ -47,7 +47,6 @@ class layer_sizes:
         return (width,) * int(n)
 
 
-
 class CoarseToFineSearchCV(RandomizedSearchCV):
     """Stand-in for skhp.CoarseToFineSearchCV while it is being written.
 
@@ -55,13 +54,16 @@ class CoarseToFineSearchCV(RandomizedSearchCV):
     log-uniform dimensions around the best candidates so far.
     """
 
-    def __init__(self, estimator, param_distributions, *, n_iter=10, n_rounds=3,
-                 **kwargs):
+    def __init__(
+        self, estimator, param_distributions, *, n_iter=10, n_rounds=3, **kwargs
+    ):
         super().__init__(estimator, param_distributions, n_iter=n_iter, **kwargs)
         self.n_rounds = n_rounds
 
-    _parameter_constraints = {**RandomizedSearchCV._parameter_constraints,
-                              "n_rounds": [int]}
+    _parameter_constraints = {
+        **RandomizedSearchCV._parameter_constraints,
+        "n_rounds": [int],
+    }
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         rng = np.random.RandomState(self.random_state)
@@ -73,17 +75,30 @@ class CoarseToFineSearchCV(RandomizedSearchCV):
         self.rounds_ = []
         for r in range(self.n_rounds):
             region = {
-                k: (v.a, v.b) for k, v in space.items()
-                if hasattr(v, "a") and hasattr(v, "b") and k.endswith("learning_rate_init")
+                k: (v.a, v.b)
+                for k, v in space.items()
+                if hasattr(v, "a")
+                and hasattr(v, "b")
+                and k.endswith("learning_rate_init")
             }
-            region.update({
-                k: (v.low, v.high) for k, v in space.items() if isinstance(v, reverse_loguniform)
-            })
-            self.rounds_.append({"round": r, "width": 1.0 if r == 0 else 0.5,
-                                 "regions": [{"bounds": region}]})
+            region.update(
+                {
+                    k: (v.low, v.high)
+                    for k, v in space.items()
+                    if isinstance(v, reverse_loguniform)
+                }
+            )
+            self.rounds_.append(
+                {
+                    "round": r,
+                    "width": 1.0 if r == 0 else 0.5,
+                    "regions": [{"bounds": region}],
+                }
+            )
             params = list(ParameterSampler(space, per_round, random_state=rng))
             ctx = search_ctx.subcontext(
-                task_name="round", max_subtasks=per_round * self.n_splits_,
+                task_name="round",
+                max_subtasks=per_round * self.n_splits_,
                 sequential_subtasks=False,
             ).call_on_fit_task_begin(estimator=self)
             results = evaluate_candidates(
@@ -101,8 +116,9 @@ class CoarseToFineSearchCV(RandomizedSearchCV):
                     space[k] = stats.loguniform(lo, hi)
                 elif isinstance(v, reverse_loguniform):
                     lo = 1 - min(1 - np.array(vals)) / 2
-                    lo, hi = 1 - max(1 - np.array(vals)) * 2, 1 - min(1 - np.array(vals)) / 2
+                    lo, hi = (
+                        1 - max(1 - np.array(vals)) * 2,
+                        1 - min(1 - np.array(vals)) / 2,
+                    )
                     space[k] = reverse_loguniform(max(lo, v.low), min(hi, v.high))
         search_ctx.call_on_fit_task_end(estimator=self)
-
-

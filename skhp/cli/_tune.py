@@ -56,7 +56,10 @@ def _load(args):
         stratify = y if task == "classification" else None
         try:
             X, _, y, _ = train_test_split(
-                X, y, train_size=args.max_samples, stratify=stratify,
+                X,
+                y,
+                train_size=args.max_samples,
+                stratify=stratify,
                 random_state=args.seed,
             )
         except ValueError as exc:
@@ -69,9 +72,7 @@ def _check_folds(y, cv, task):
     if cv < 2:
         raise UsageError("--cv must be at least 2")
     if len(y) < 2 * cv:
-        raise DataError(
-            f"{len(y)} samples are too few for {cv}-fold cross-validation"
-        )
+        raise DataError(f"{len(y)} samples are too few for {cv}-fold cross-validation")
     if task == "classification":
         classes, counts = np.unique(y, return_counts=True)
         if counts.min() < cv:
@@ -101,8 +102,7 @@ def _backend(args):
         from distributed import Client, LocalCluster
     except ImportError:
         raise UsageError(
-            "running on Dask needs the 'distributed' package "
-            "(pip install 'skhp[dask]')"
+            "running on Dask needs the 'distributed' package (pip install 'skhp[dask]')"
         ) from None
     with contextlib.ExitStack() as stack:
         if args.dask_scheduler:
@@ -113,10 +113,14 @@ def _backend(args):
                     f"cannot reach the Dask scheduler at {args.dask_scheduler}: {exc}"
                 ) from None
         else:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=args.dask_local, threads_per_worker=1, processes=True,
-                dashboard_address=None,
-            ))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=args.dask_local,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
             client = stack.enter_context(Client(cluster))
         print(f"running on Dask: {client.scheduler.address}", file=sys.stderr)
         stack.enter_context(joblib.parallel_config(backend="dask"))
@@ -130,8 +134,12 @@ def _learning_curves(search, X, y, task, args):
     """
     params = {k.split("__", 1)[1]: v for k, v in search.best_params_.items()}
     # Hold out 10% to score each epoch, and train every epoch: no early stop.
-    params.update(early_stopping=True, n_iter_no_change=args.max_iter,
-                  max_iter=args.max_iter, random_state=args.seed)
+    params.update(
+        early_stopping=True,
+        n_iter_no_change=args.max_iter,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+    )
     variants = {"best candidate": params}
     if "batch_norm" in _factory.supported_params(task):
         variants = {
@@ -187,7 +195,9 @@ def tune(args):
     space, raw_space = build_space(overrides, _factory.supported_params(task))
     _fit_batch_sizes(space, n_train=len(y) * (args.cv - 1) // args.cv)
     if args.n_iter < args.n_rounds:
-        raise UsageError(f"--n-iter {args.n_iter} is fewer than one candidate per round")
+        raise UsageError(
+            f"--n-iter {args.n_iter} is fewer than one candidate per round"
+        )
 
     out = Path(args.output)
     try:
@@ -211,8 +221,13 @@ def tune(args):
     # threads spinning on a busy machine can make a fit 30 times slower.
     with threadpool_limits(1), _backend(args) as n_jobs:
         search = _factory.make_search(
-            estimator, prefixed, n_iter=args.n_iter, n_rounds=args.n_rounds,
-            cv=args.cv, scoring=recording_scorer(estimator, scoring), n_jobs=n_jobs,
+            estimator,
+            prefixed,
+            n_iter=args.n_iter,
+            n_rounds=args.n_rounds,
+            cv=args.cv,
+            scoring=recording_scorer(estimator, scoring),
+            n_jobs=n_jobs,
             random_state=args.seed,
         )
         if not args.quiet:
@@ -251,16 +266,29 @@ def tune(args):
         "skhp_version": __version__,
         "python": platform.python_version(),
         "command": sys.argv,
-        "data": {**source, "task": task, "n_samples": int(X.shape[0]),
-                 "n_features": int(X.shape[1])},
-        "search": {"n_iter": args.n_iter, "n_rounds": args.n_rounds, "cv": args.cv,
-                   "scoring": scoring, "seed": args.seed, "max_iter": args.max_iter,
-                   "space": raw_space},
+        "data": {
+            **source,
+            "task": task,
+            "n_samples": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+        },
+        "search": {
+            "n_iter": args.n_iter,
+            "n_rounds": args.n_rounds,
+            "cv": args.cv,
+            "scoring": scoring,
+            "seed": args.seed,
+            "max_iter": args.max_iter,
+            "space": raw_space,
+        },
         "seconds": round(elapsed, 2),
         "best_score": float(search.best_score_),
-        "best_params": {k.split("__", 1)[-1]: v for k, v in search.best_params_.items()},
-        "importance": None if importance is None else dict(
-            zip(importance.names, importance.importances)),
+        "best_params": {
+            k.split("__", 1)[-1]: v for k, v in search.best_params_.items()
+        },
+        "importance": None
+        if importance is None
+        else dict(zip(importance.names, importance.importances)),
     }
     (out / "run.json").write_text(json.dumps(to_jsonable(run), indent=2) + "\n")
 

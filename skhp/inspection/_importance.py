@@ -46,7 +46,11 @@ def _main_effects(forest, X, rng, max_grid=20, n_product=2000):
 
 
 def hyperparameter_importance(
-    search, *, method="fanova", n_repeats=10, scoring_key="mean_test_score",
+    search,
+    *,
+    method="fanova",
+    n_repeats=10,
+    scoring_key="mean_test_score",
     random_state=None,
 ):
     """Estimate how much each hyperparameter mattered in a finished search.
@@ -87,7 +91,8 @@ def hyperparameter_importance(
     >>> lr = 10 ** rng.uniform(-4, -1, 40)
     >>> alpha = 10 ** rng.uniform(-6, -1, 40)
     >>> results = {
-    ...     "params": [{"learning_rate_init": a, "alpha": b} for a, b in zip(lr, alpha)],
+    ...     "params": [{"learning_rate_init": a, "alpha": b}
+    ...                for a, b in zip(lr, alpha)],
     ...     "mean_test_score": -(np.log10(lr) + 2.5) ** 2,
     ... }
     >>> hyperparameter_importance(results, random_state=0).names
@@ -117,7 +122,10 @@ def hyperparameter_importance(
         std = np.zeros_like(importances)
     else:
         result = permutation_importance(
-            forest, X, scores, n_repeats=n_repeats,
+            forest,
+            X,
+            scores,
+            n_repeats=n_repeats,
             random_state=rng.randint(2**31 - 1),
         )
         importances, std = result.importances_mean, result.importances_std

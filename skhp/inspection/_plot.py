@@ -141,37 +141,68 @@ def plot_search(search, x=None, y=None, *, ax=None):
         colors = plt.get_cmap("tab10")
         for r in np.unique(rounds):
             sel = (rounds == r) & ok
-            ax.scatter(fx(xs[sel]), fy(ys[sel]), s=size[sel], color=colors(r % 10),
-                       edgecolor="black", linewidth=0.4, alpha=0.85,
-                       label=f"round {r + 1}", zorder=3)
+            ax.scatter(
+                fx(xs[sel]),
+                fy(ys[sel]),
+                s=size[sel],
+                color=colors(r % 10),
+                edgecolor="black",
+                linewidth=0.4,
+                alpha=0.85,
+                label=f"round {r + 1}",
+                zorder=3,
+            )
         regions = None if isinstance(search, dict) else round_regions(search)
         for r, round_ in enumerate(regions or []):
             for region in round_:
                 if x in region and y in region:
                     (x0, x1), (y0, y1) = fx(region[x]), fy(region[y])
-                    ax.add_patch(plt.Rectangle(
-                        (min(x0, x1), min(y0, y1)), abs(x1 - x0), abs(y1 - y0),
-                        fill=False, edgecolor=colors(r % 10), linestyle="--",
-                        linewidth=1.3, zorder=2,
-                    ))
+                    ax.add_patch(
+                        plt.Rectangle(
+                            (min(x0, x1), min(y0, y1)),
+                            abs(x1 - x0),
+                            abs(y1 - y0),
+                            fill=False,
+                            edgecolor=colors(r % 10),
+                            linestyle="--",
+                            linewidth=1.3,
+                            zorder=2,
+                        )
+                    )
                 elif x in region:
                     for edge in fx(region[x]):
                         ax.axvline(edge, color=colors(r % 10), linestyle="--", lw=1)
         ax.set_title("Coarse-to-fine search: each round zooms in")
     else:
-        points = ax.scatter(fx(xs[ok]), fy(ys[ok]), c=scores[ok], s=size[ok],
-                            cmap="viridis", edgecolor="black", linewidth=0.4,
-                            zorder=3)
+        points = ax.scatter(
+            fx(xs[ok]),
+            fy(ys[ok]),
+            c=scores[ok],
+            s=size[ok],
+            cmap="viridis",
+            edgecolor="black",
+            linewidth=0.4,
+            zorder=3,
+        )
         ax.figure.colorbar(points, ax=ax, label="mean test score")
         ax.set_title("Search: candidates coloured by score")
     if (~ok).any():
-        ax.scatter(fx(xs[~ok]), fy(ys[~ok]), marker="x", color="grey",
-                   label="failed", zorder=3)
+        ax.scatter(
+            fx(xs[~ok]), fy(ys[~ok]), marker="x", color="grey", label="failed", zorder=3
+        )
     if ok.any():
         best = np.flatnonzero(ok)[np.argmax(scores[ok])]
-        ax.scatter(fx(xs[best]), fy(ys[best]), marker="*", s=400, color="gold",
-                   edgecolor="black", linewidth=1, zorder=4,
-                   label=f"best: {scores[best]:.4f}")
+        ax.scatter(
+            fx(xs[best]),
+            fy(ys[best]),
+            marker="*",
+            s=400,
+            color="gold",
+            edgecolor="black",
+            linewidth=1,
+            zorder=4,
+            label=f"best: {scores[best]:.4f}",
+        )
     if rounds is not None:
         # Outside the axes: inside, it would hide points or regions.
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
@@ -214,7 +245,9 @@ def plot_importance(importance, *, ax=None, **kwargs):
         ax.set_xlabel("share of the score's variance explained alone")
     else:
         ax.set_xlabel("drop in the surrogate's R$^2$ when shuffled")
-    ax.set_title(f"Which hyperparameters mattered ({importance.n_candidates} candidates)")
+    ax.set_title(
+        f"Which hyperparameters mattered ({importance.n_candidates} candidates)"
+    )
     ax.grid(True, axis="x", alpha=0.3)
     return ax
 
@@ -255,13 +288,19 @@ def plot_learning_curves(estimators, *, axes=None):
         loss_ax.plot(epochs, loss, color=color, label=f"{label}: training")
         val_loss = getattr(est, "validation_loss_curve_", None)
         if val_loss is not None:
-            loss_ax.plot(np.arange(1, len(val_loss) + 1), val_loss, color=color,
-                         linestyle="--", label=f"{label}: validation")
+            loss_ax.plot(
+                np.arange(1, len(val_loss) + 1),
+                val_loss,
+                color=color,
+                linestyle="--",
+                label=f"{label}: validation",
+            )
         val_score = getattr(est, "validation_scores_", None)
         if val_score is not None:
             any_validation = True
-            score_ax.plot(np.arange(1, len(val_score) + 1), val_score, color=color,
-                          label=label)
+            score_ax.plot(
+                np.arange(1, len(val_score) + 1), val_score, color=color, label=label
+            )
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("loss")
     loss_ax.set_yscale("log")
@@ -280,7 +319,13 @@ def plot_learning_curves(estimators, *, axes=None):
     if any_validation:
         score_ax.legend(fontsize="small")
     else:
-        score_ax.text(0.5, 0.5, "fit with early_stopping=True\nto record validation "
-                      "scores", ha="center", va="center", transform=score_ax.transAxes)
+        score_ax.text(
+            0.5,
+            0.5,
+            "fit with early_stopping=True\nto record validation scores",
+            ha="center",
+            va="center",
+            transform=score_ax.transAxes,
+        )
     score_ax.grid(True, alpha=0.3)
     return np.asarray(axes)

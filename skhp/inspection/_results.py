@@ -93,7 +93,7 @@ BETA_NAMES = {"momentum", "beta", "beta_1", "beta_2", "batch_norm_momentum"}
 
 
 def _distribution_scale(dist):
-    """"beta", "log" or None, from a distribution's type."""
+    """ "beta", "log" or None, from a distribution's type."""
     name = type(dist).__name__.lower()
     if name == "rv_continuous_frozen" or name == "rv_discrete_frozen":
         name = getattr(dist.dist, "name", "")
@@ -147,7 +147,8 @@ def _encode(name, values, scale):
             ),
         ]
     numeric = [
-        v for v in values
+        v
+        for v in values
         if isinstance(v, numbers.Real) and not isinstance(v, bool) and v is not None
     ]
     if numeric and len(numeric) == sum(v is not None for v in values):
