@@ -112,6 +112,16 @@ def test_tune_csv_classification(blobs_csv, tmp_path, capsys):
     assert set(model.classes_) == {"yes", "no"}
 
 
+def test_csv_with_byte_order_mark(blobs_csv, tmp_path):
+    from skhp.cli._data import load_csv
+
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + blobs_csv.read_bytes())
+    X, y = load_csv(bom, "label")
+    assert X.shape == (60, 3)
+    assert set(y) == {"yes", "no"}
+
+
 def test_tune_csv_numeric_target_is_regression(tmp_path, capsys):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 2))

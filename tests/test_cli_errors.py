@@ -64,6 +64,7 @@ BAD_CSVS = {
     "two samples": ("a,b,label\n1,2,0\n3,4,1\n", "label", "too few"),
     "ragged": ("a,b,label\n1,2,0\n3,4\n" + GOOD_ROWS, "label", "line 3: 2 fields"),
     "empty target": ("a,b,label\n1,2,\n" + GOOD_ROWS, "label", "empty values"),
+    "nan target": ("a,b,label\n" + GOOD_ROWS + "\n1,2,nan", "label", "NaN"),
     "target only": ("label\n0\n1\n0\n1", "label", "no feature columns"),
 }
 

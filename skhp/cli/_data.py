@@ -151,7 +151,8 @@ def load_csv(path, target):
     """
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        # utf-8-sig: spreadsheets often start their CSV files with a BOM.
+        with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None

@@ -65,6 +65,8 @@ def _load(args):
         except ValueError as exc:
             raise DataError(f"cannot take {args.max_samples} samples: {exc}") from None
     _check_folds(y, args.cv, task)
+    if len(y) > 20_000 and not args.max_samples:
+        print(f"note: {len(y)} samples; --max-samples 10000 gives a quicker first look")
     return X, y, task, source
 
 
