@@ -205,3 +205,11 @@ def test_installed_fashion_mnist():
     X, y = load_dataset("fashion-mnist")
     assert X.shape == (70000, 784)
     assert np.bincount(y).tolist() == [7000] * 10
+
+
+def test_dask_without_distributed_says_how_to_install(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--dask-local", "1")
+    assert_one_line_error(status, err, "pip install 'skhp[dask]'")

@@ -92,3 +92,20 @@ def test_terminal_rewrites_one_line():
     text = out.getvalue()
     assert text.count("\n") == 1  # only the final summary ends a line
     assert text.count("\r\033[K") >= 4  # start, fits, refit, summary
+
+
+def test_unreachable_main_process_does_not_break_the_search(monkeypatch):
+    # A worker on a remote cluster cannot reach the main process's listener.
+    import skhp.progress
+
+    def unreachable(handle, message):
+        raise ConnectionRefusedError("no route to the main process")
+
+    monkeypatch.setattr(skhp.progress, "callback_send", unreachable)
+    search = GridSearchCV(RidgeClassifier(), {"alpha": [0.1, 1.0]}, cv=2)
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    assert progress.n_fits_done_ == 0
+    assert search.best_score_ > 0.5
+    assert progress.lines_[-1].startswith("done: 0 fits in ")
+    assert progress.lines_[-1].endswith("best score -")
