@@ -240,12 +240,17 @@ def tune(args):
             warnings.simplefilter("ignore", ConvergenceWarning)
             # Tiny data sets: a mini-batch larger than the fold is the whole fold.
             warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
-            search.fit(X, y)
+            try:
+                search.fit(X, y)
+            except ValueError as exc:
+                if "fits failed" not in str(exc):
+                    raise
+                # scikit-learn lists every failure; the last line is the reason.
+                reason = str(exc).strip().splitlines()[-1]
+                raise UsageError(
+                    f"every fit failed; the last error: {reason}"
+                ) from None
     elapsed = time.time() - started
-
-    scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
-    if not np.isfinite(scores).any():
-        raise DataError("every candidate failed to fit; see cv_results for the errors")
 
     print()
     print(results_table(search, top=args.top))
