@@ -131,6 +131,7 @@ def test_csv_needs_target(tmp_path, capsys):
         ('{"dropout": [0.1, 0.2]}', "space.json", "no parameter 'dropout'"),
         ("batch_size = []", "space.toml", "empty list"),
         ("batch_size = [", "space.toml", "not valid"),
+        ('solver = "fast"', "space.toml", "every fit failed; the last error: "),
     ],
 )
 def test_bad_space_file(content, name, message, tmp_path, capsys):
