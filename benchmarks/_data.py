@@ -5,7 +5,10 @@ import os
 
 import numpy as np
 
-FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+# Where the Debian package dataset-fashion-mnist puts the idx files; the
+# environment variable SKHP_FASHION_MNIST_DIR points elsewhere.
+FASHION_MNIST_DIR = os.environ.get("SKHP_FASHION_MNIST_DIR",
+                                   "/usr/share/datasets/fashion-mnist")
 
 
 def _read_idx(path):

@@ -20,7 +20,6 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skhp._compat import (
-    LOSS_FUNCTIONS,
     Interval,
     Options,
     StrOptions,
@@ -30,17 +29,15 @@ from skhp._compat import (
     _fit_context,
     _get_additional_lbfgs_options_dict,
 )
-from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES
-from skhp.neural_network._layers import (
-    batch_norm_backward,
-    batch_norm_forward,
-    batch_statistics,
-)
+from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
+from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
 from skhp.neural_network._network import ParameterLayout, Workspace
 from skhp.neural_network._optimizers import OPTIMIZERS
 from skhp.neural_network._schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+# Rows per forward pass when scoring the early-stopping set.
+_PREDICT_CHUNK = 512
 
 
 def _dot_into(a, b, out):
@@ -66,6 +63,27 @@ def _weight_gradient_into(inputs, delta, coef, l2, out):
     _dot_into(inputs.T, delta, out)
     if l2:
         out += l2 * coef
+
+
+def _check_magnitude(X):
+    """Refuse inputs whose squares would overflow the network's float type.
+
+    Products of inputs and weights, and batch normalization's variances,
+    square the inputs' magnitude; beyond the square root of the largest
+    float they overflow and training would silently produce garbage.
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    largest = max(abs(float(values.max())), abs(float(values.min())))
+    limit = np.sqrt(np.finfo(X.dtype).max) / max(X.shape[1], 1)
+    if largest > limit:
+        advice = " or pass float64 data" if X.dtype == np.float32 else ""
+        raise ValueError(
+            f"X has values of magnitude up to {largest:.3g}, too large for "
+            f"{X.dtype} arithmetic in a neural network (their squares overflow). "
+            f"Scale the features (e.g. with StandardScaler){advice}."
+        )
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -306,6 +324,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """
         m = X.shape[0]
         batch_norm = self._layout.batch_norm
+        if batch_norm:
+            row_weights = (
+                ws.uniform_row_weights(m)
+                if sample_weight is None
+                else (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
+            )
         hidden_activation = ACTIVATIONS[self.activation]
         last = self.n_layers_ - 2
         for i in range(self.n_layers_ - 1):
@@ -317,23 +341,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 ACTIVATIONS[self.out_activation_](Z)
                 return Z
             if batch_norm == "before":
-                mean, var = batch_statistics(Z, sample_weight)
-                inv_std = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
-                    self.batch_norm_epsilon, ws.xhat[i][:m], Z,
+                ws.statistics[i] = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i],
+                    self.batch_norm_epsilon, ws.xhat[i][:m], Z, row_weights,
                 )
                 hidden_activation(Z)
             elif batch_norm == "after":
                 hidden_activation(Z)
-                mean, var = batch_statistics(Z, sample_weight)
-                inv_std = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i], mean, var,
+                ws.statistics[i] = batch_norm_forward(
+                    Z, self.bn_gammas_[i], self.bn_betas_[i],
                     self.batch_norm_epsilon, ws.xhat[i][:m], ws.normalized[i][:m],
+                    row_weights,
                 )
             else:
                 hidden_activation(Z)
-                continue
-            ws.statistics[i] = (mean, var, inv_std)
 
     def _loss_name(self):
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
@@ -379,7 +400,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self._layer_input(i, X, ws, m), delta, coef, l2, ws.coef_grads[i]
             )
             if ws.intercept_grads[i] is not None:
-                np.sum(delta, axis=0, out=ws.intercept_grads[i])
+                # column sums as a BLAS matrix-vector product: 2x sum(axis=0)
+                np.matmul(ws.ones[:m], delta, out=ws.intercept_grads[i])
             if i == 0:
                 break
             j = i - 1  # the hidden layer the error flows back into
@@ -393,8 +415,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 _, _, inv_std = ws.statistics[j]
                 batch_norm_backward(
                     previous, ws.xhat[j][:m], self.bn_gammas_[j], inv_std,
-                    weight_fraction, ws.gamma_grads[j], ws.beta_grads[j],
-                    ws.scratch[j][:m],
+                    weight_fraction, ws.ones[:m], ws.gamma_grads[j],
+                    ws.beta_grads[j], ws.scratch[j][:m],
                 )
                 if batch_norm == "after":
                     derivative(ws.outputs[j][:m], previous)
@@ -451,9 +473,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             not self.warm_start and not incremental
         )
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        _check_magnitude(X)
         n_samples, n_features = X.shape
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
 
         y = y.reshape((-1, 1)) if y.ndim == 1 else y
         self.n_outputs_ = y.shape[1]
@@ -477,9 +502,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore",
                          under="ignore"):
             if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(X, y, sample_weight, incremental)
+                statistics = self._fit_stochastic(X, y, sample_weight, incremental)
             else:
-                self._fit_lbfgs(X, y, sample_weight)
+                statistics = self._fit_lbfgs(X, y, sample_weight)
 
         if not np.isfinite(self._params).all():
             raise ValueError(
@@ -487,7 +512,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 " contain large values and need to be preprocessed, or the "
                 "learning rate may be too large."
             )
+        self._warn_if_epsilon_dominates(statistics)
         return self
+
+    def _warn_if_epsilon_dominates(self, statistics):
+        """Batch norm erases a layer whose variance is far below epsilon.
+
+        ``statistics`` are the last batch's (mean, var, inv_std) per layer.
+        """
+        for i, layer_statistics in enumerate(statistics):
+            if layer_statistics is None:
+                continue
+            var = layer_statistics[1]
+            if var.size and var.max() < self.batch_norm_epsilon / 100:
+                warnings.warn(
+                    f"The variance reaching batch normalization in hidden layer "
+                    f"{i + 1} (at most {var.max():.3g}) is far below "
+                    f"batch_norm_epsilon={self.batch_norm_epsilon:g}, which then "
+                    "erases the signal. Scale the input features (e.g. with "
+                    "StandardScaler) or lower batch_norm_epsilon.",
+                    UserWarning,
+                )
+                return
 
     def _fit_lbfgs(self, X, y, sample_weight):
         # Full batch: batch normalization uses the whole data's statistics.
@@ -519,6 +565,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             for i, (mean, var, _) in enumerate(ws.statistics):
                 self.bn_running_means_[i][...] = mean
                 self.bn_running_vars_[i][...] = var
+        return ws.statistics
 
     def _make_optimizer(self, incremental):
         """A new optimizer with the current hyperparameters.
@@ -551,47 +598,42 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _split_validation(self, X, y, sample_weight):
-        """Hold out scikit-learn's validation set for early stopping."""
+    def _split_validation(self, y):
+        """Rows of scikit-learn's train/validation split for early stopping.
+
+        Splitting row numbers instead of the data gives scikit-learn's split
+        without copying X: batches are gathered from X by row.
+        """
         should_stratify = is_classifier(self) and self.n_outputs_ == 1
-        stratify = y if should_stratify else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        split = train_test_split(
-            *arrays,
+        train_rows, val_rows = train_test_split(
+            np.arange(y.shape[0]),
             random_state=self._random_state,
             test_size=self.validation_fraction,
-            stratify=stratify,
+            stratify=y if should_stratify else None,
         )
-        X_train, X_val, y_train, y_val = split[:4]
-        sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        if val_rows.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return X_train, X_val, y_train, y_val, sw_train, sw_val
+        return train_rows, val_rows
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
         self._optimizer = optimizer = self._make_optimizer(incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        train_rows = None  # None: every row of X trains
         if early_stopping:
-            X, X_val, y, y_val, sample_weight, sw_val = self._split_validation(
-                X, y, sample_weight
-            )
-            y_val_labels = (
-                self._label_binarizer.inverse_transform(y_val)
-                if is_classifier(self)
-                else y_val
-            )
-        n_samples = X.shape[0]
+            train_rows, val_rows = self._split_validation(y)
+        n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
         sample_idx = np.arange(n_samples, dtype=int)
         batch_size = self._batch_size(n_samples)
         dense = not sp.issparse(X)
+        gather = dense and (self.shuffle or train_rows is not None)
         ws = Workspace(
             self._layout, batch_size, X.dtype,
-            n_features_gathered=X.shape[1] if dense and self.shuffle else None,
+            n_features_gathered=X.shape[1] if gather else None,
         )
         bn_momentum = self.batch_norm_momentum
 
@@ -602,18 +644,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 accumulated_loss = 0.0
                 for batch_slice in gen_batches(n_samples, batch_size):
-                    if self.shuffle:
-                        batch_idx = sample_idx[batch_slice]
-                        if dense:
-                            X_batch = ws.X[: len(batch_idx)]
-                            np.take(X, batch_idx, axis=0, out=X_batch)
-                        else:
-                            X_batch = X[batch_idx]
+                    rows = sample_idx[batch_slice] if self.shuffle else batch_slice
+                    if train_rows is not None:
+                        rows = train_rows[rows]
+                    if gather:
+                        X_batch = ws.X[: batch_slice.stop - batch_slice.start]
+                        np.take(X, rows, axis=0, out=X_batch, mode="clip")
                     else:
-                        batch_idx = batch_slice
-                        X_batch = X[batch_slice]
-                    sw_batch = None if sample_weight is None else sample_weight[batch_idx]
-                    batch_loss = self._backprop(X_batch, y[batch_idx], sw_batch, ws)
+                        X_batch = X[rows]
+                    sw_batch = None if sample_weight is None else sample_weight[rows]
+                    batch_loss = self._backprop(X_batch, y[rows], sw_batch, ws)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
                     optimizer.update_params(self._params, ws.grads)
                     if self._layout.batch_norm:
@@ -629,7 +669,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     break  # diverged: reported by _fit
 
                 if early_stopping:
-                    self._record_validation(X_val, y_val, y_val_labels, sw_val)
+                    self._record_validation(X, y, sample_weight, val_rows)
                 else:
                     self._update_no_improvement_count(self.loss_curve_[-1])
                 optimizer.iteration_ends(self.t_)
@@ -662,6 +702,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             np.copyto(self._params, best_params)
             self.bn_running_means_ = best_means
             self.bn_running_vars_ = best_vars
+        return ws.statistics
 
     def _update_no_improvement_count(self, loss):
         if loss > self.best_loss_ - self.tol:
@@ -671,14 +712,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if loss < self.best_loss_:
             self.best_loss_ = loss
 
-    def _record_validation(self, X_val, y_val, y_val_labels, sw_val):
-        """Score the held-out set, keep the best weights, count plateaus."""
-        y_pred = self._forward_pass_fast(X_val, check_input=False)
-        sw_sum = X_val.shape[0] if sw_val is None else sw_val.sum()
+    def _record_validation(self, X, y, sample_weight, val_rows):
+        """Score the held-out rows, keep the best weights, count plateaus."""
+        # In chunks, so that validation never holds a layer's activations
+        # for all held-out rows at once.
+        n_chunks = max(1, -(-val_rows.shape[0] // _PREDICT_CHUNK))
+        output = np.concatenate([
+            self._forward_pass_fast(X[rows], check_input=False)
+            for rows in np.array_split(val_rows, n_chunks)
+        ])
+        y_val = y[val_rows]
+        sw_val = None if sample_weight is None else sample_weight[val_rows]
+        sw_sum = val_rows.shape[0] if sw_val is None else sw_val.sum()
         self.validation_loss_curve_.append(
-            self._penalized_loss(y_val, y_pred, sw_val, sw_sum)
+            self._penalized_loss(y_val, output, sw_val, sw_sum)
         )
-        score = self._score(X_val, y_val_labels, sample_weight=sw_val)
+        if not np.isfinite(output).all():
+            score = np.nan
+        else:
+            score = self._score_function(
+                self._decode_targets(y_val), self._output_to_prediction(output),
+                sample_weight=sw_val,
+            )
         self.validation_scores_.append(score)
         if self.verbose:
             print("Validation score: %f" % score)
@@ -730,12 +785,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return True
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
+    def _predict(self, X, check_input=True):
+        return self._output_to_prediction(
+            self._forward_pass_fast(X, check_input=check_input)
+        )
+
+    def _score(self, X, y, sample_weight=None):
         """Score without input validation; NaN if the network diverged."""
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
+        return self._score_function(y, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1056,8 +1116,19 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        return X, self._binarize(y)
+
+    def _binarize(self, y):
+        """One-hot (or one-column, for two classes) boolean targets.
+
+        The same values as ``LabelBinarizer.transform(y).astype(bool)``,
+        without its int64 intermediate: eight times less memory at the peak.
+        """
+        if y.ndim == 1 and self._label_binarizer.y_type_ in ("binary", "multiclass"):
+            if len(self.classes_) == 2:
+                return (y == self.classes_[1]).reshape(-1, 1)
+            return y[:, None] == self.classes_
+        return self._label_binarizer.transform(y).astype(bool)
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
@@ -1075,15 +1146,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+    _score_function = staticmethod(accuracy_score)
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(
-            X, y, sample_weight=sample_weight, score_function=accuracy_score
+    def _output_to_prediction(self, output):
+        if self.n_outputs_ == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def _decode_targets(self, y):
+        return self._label_binarizer.inverse_transform(
+            y.ravel() if self.n_outputs_ == 1 else y
         )
 
     @available_if(lambda est: est._check_solver())
@@ -1416,16 +1488,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+    _score_function = staticmethod(r2_score)
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(
-            X, y, sample_weight=sample_weight, score_function=r2_score
-        )
+    def _output_to_prediction(self, output):
+        return output.ravel() if output.shape[1] == 1 else output
+
+    def _decode_targets(self, y):
+        return y.ravel() if y.shape[1] == 1 else y
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(

@@ -106,6 +106,8 @@ class Workspace:
             self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
         if layout.batch_norm == "after":
             self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+        self.ones = np.ones(batch_size, dtype=dtype)
+        self._uniform_row_weights = {}
         # batch statistics of the last forward pass: (mean, var, inv_std)
         self.statistics = [None] * len(hidden)
         self.grads = np.empty(layout.size, dtype=dtype)
@@ -120,3 +122,10 @@ class Workspace:
             if n_features_gathered is not None
             else None
         )
+
+    def uniform_row_weights(self, m):
+        """``1 / m`` for each of ``m`` rows (cached: batches repeat sizes)."""
+        weights = self._uniform_row_weights.get(m)
+        if weights is None:
+            weights = self._uniform_row_weights[m] = self.ones[:m] / m
+        return weights

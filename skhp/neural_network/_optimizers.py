@@ -148,6 +148,52 @@ class BaseOptimizer:
         return state
 
 
+class DecayingAverage:
+    """An exponential moving average ``a <- decay * a + weight * x``.
+
+    Multiplying by ``decay`` at every step would be one more pass over the
+    whole vector; instead the decay accumulates in the scalar ``scale``
+    (``a == scale * values``) and a step is a single axpy. ``values`` is
+    rescaled once ``scale`` falls below 1e-10, before ``1 / scale`` could
+    lose precision: every few hundred steps for a decay of 0.9.
+
+    Parameters
+    ----------
+    like : ndarray
+        An array of the average's shape and dtype.
+    decay : float
+        The decay rate in [0, 1).
+    """
+
+    _RESCALE_BELOW = 1e-10
+
+    def __init__(self, like, decay):
+        self.values = np.zeros_like(like)
+        self.scale = 1.0
+        self.decay = decay
+
+    def add(self, x, weight):
+        """``a <- decay * a + weight * x``, in one pass over ``x``."""
+        self.scale *= self.decay
+        if self.scale < self._RESCALE_BELOW:
+            self.values *= self.scale
+            self.scale = 1.0
+        axpy(x, self.values, weight / self.scale)
+
+    @property
+    def value(self):
+        """The average itself (a new array)."""
+        return self.values * self.scale
+
+
+def _continue_average(average, like, decay):
+    """``average`` with a (possibly changed) decay, or a new one."""
+    if average is None or average.values.shape != like.shape:
+        return DecayingAverage(like, decay)
+    average.decay = decay
+    return average
+
+
 class SGDOptimizer(BaseOptimizer):
     """Stochastic gradient descent with (Nesterov) momentum.
 
@@ -162,27 +208,36 @@ class SGDOptimizer(BaseOptimizer):
         Momentum (the course's beta); 0 gives plain SGD.
     nesterov : bool, default=True
         Whether to use Nesterov's momentum.
+
+    Attributes
+    ----------
+    velocities : ndarray or None
+        The velocity ``v`` (None before the first step).
     """
 
     def __init__(self, schedule, momentum=0.9, nesterov=True):
         super().__init__(schedule)
         self.momentum = momentum
         self.nesterov = nesterov
-        self.velocities = None
+        self._velocity = None
 
     def _state_names(self):
-        return ("velocities",)
+        return ("_velocity",)
+
+    @property
+    def velocities(self):
+        return None if self._velocity is None else self._velocity.value
 
     def update_params(self, params, grads):
-        if self.velocities is None or self.velocities.shape != params.shape:
-            self.velocities = np.zeros_like(params)
-        self.velocities *= self.momentum
-        axpy(grads, self.velocities, -self.learning_rate)
+        velocity = self._velocity = _continue_average(
+            self._velocity, params, self.momentum
+        )
+        velocity.add(grads, -self.learning_rate)
         if self.nesterov:
-            axpy(self.velocities, params, self.momentum)
+            axpy(velocity.values, params, self.momentum * velocity.scale)
             axpy(grads, params, -self.learning_rate)
         else:
-            axpy(self.velocities, params, 1.0)
+            axpy(velocity.values, params, velocity.scale)
 
 
 class AdamOptimizer(BaseOptimizer):
@@ -200,6 +255,13 @@ class AdamOptimizer(BaseOptimizer):
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    t : int
+        Steps taken.
+    ms, vs : ndarray or None
+        The first and second moment estimates (None before the first step).
     """
 
     def __init__(self, schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -208,28 +270,35 @@ class AdamOptimizer(BaseOptimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.ms = None
-        self.vs = None
+        self._m = None
+        self._v = None
 
     def _state_names(self):
-        return ("t", "ms", "vs")
+        return ("t", "_m", "_v")
+
+    @property
+    def ms(self):
+        return None if self._m is None else self._m.value
+
+    @property
+    def vs(self):
+        return None if self._v is None else self._v.value
 
     def update_params(self, params, grads):
-        if self.ms is None or self.ms.shape != params.shape:
-            self.ms = np.zeros_like(params)
-            self.vs = np.zeros_like(params)
-        self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.ms *= b1
-        axpy(grads, self.ms, 1 - b1)  # m <- b1 m + (1 - b1) g
+        m = self._m = _continue_average(self._m, params, b1)
+        v = self._v = _continue_average(self._v, params, b2)
+        self.t += 1
+        m.add(grads, 1 - b1)
         np.multiply(grads, grads, out=grads)
-        self.vs *= b2
-        axpy(grads, self.vs, 1 - b2)  # v <- b2 v + (1 - b2) g^2
+        v.add(grads, 1 - b2)
+        # m / (sqrt(v) + eps), with m and v kept as scale * values
+        root = np.sqrt(v.scale)
         step_size = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        denominator = np.sqrt(self.vs, out=grads)
-        denominator += self.epsilon
-        np.divide(self.ms, denominator, out=denominator)
-        axpy(denominator, params, -step_size)
+        denominator = np.sqrt(v.values, out=grads)
+        denominator += self.epsilon / root
+        np.divide(m.values, denominator, out=denominator)
+        axpy(denominator, params, -step_size * m.scale / root)
 
 
 class RMSpropOptimizer(BaseOptimizer):
@@ -248,6 +317,13 @@ class RMSpropOptimizer(BaseOptimizer):
         Decay rate of the mean square (the course's beta for RMSprop).
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    t : int
+        Steps taken.
+    squares : ndarray or None
+        The running mean square ``s`` (None before the first step).
     """
 
     def __init__(self, schedule, beta_2=0.999, epsilon=1e-8):
@@ -255,25 +331,28 @@ class RMSpropOptimizer(BaseOptimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.squares = None
+        self._squares = None
 
     def _state_names(self):
-        return ("t", "squares")
+        return ("t", "_squares")
+
+    @property
+    def squares(self):
+        return None if self._squares is None else self._squares.value
 
     def update_params(self, params, grads):
-        if self.squares is None or self.squares.shape != params.shape:
-            self.squares = np.zeros_like(params)
-        self.t += 1
         b2 = self.beta_2
+        squares = self._squares = _continue_average(self._squares, params, b2)
+        self.t += 1
         scratch = self._scratch_like(params)
         np.multiply(grads, grads, out=scratch)
-        self.squares *= b2
-        axpy(scratch, self.squares, 1 - b2)
-        np.sqrt(self.squares, out=scratch)
-        scratch *= 1.0 / np.sqrt(1 - b2**self.t)
-        scratch += self.epsilon
+        squares.add(scratch, 1 - b2)
+        # sqrt(s / (1 - b2**t)) == c * sqrt(values)
+        c = np.sqrt(squares.scale / (1 - b2**self.t))
+        np.sqrt(squares.values, out=scratch)
+        scratch += self.epsilon / c
         np.divide(grads, scratch, out=scratch)
-        axpy(scratch, params, -self.learning_rate)
+        axpy(scratch, params, -self.learning_rate / c)
 
 
 OPTIMIZERS = {

@@ -1,0 +1,25 @@
+"""scikit-learn's estimator checks, for every kind of network skhp trains."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skhp import MLPClassifier, MLPRegressor
+
+# Small networks, a brisk learning rate and few epochs keep the checks fast;
+# between them the configurations cover every training code path (batch
+# norm before/after/off; adam, sgd, rmsprop and lbfgs; the decays).
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01,
+             random_state=0)
+
+ESTIMATORS = [
+    MLPClassifier(**SMALL),
+    MLPClassifier(**SMALL, batch_norm=None, solver="rmsprop", learning_rate="exponential"),
+    MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100, random_state=0),
+    MLPRegressor(**SMALL, batch_norm="after", solver="sgd", learning_rate="inverse_time"),
+    MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm=None,
+                 max_iter=100, random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

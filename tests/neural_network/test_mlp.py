@@ -1,0 +1,388 @@
+"""Behaviour of skhp's MLPs: scikit-learn equality, batch norm, babysitting."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import neural_network as sknn
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skhp import MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16, y, random_state=0)
+
+
+def assert_same_network(ours, theirs, rtol=1e-7, atol=1e-9):
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+# ----------------------------------------------------------------------------
+# Without batch normalization, the same network as scikit-learn's
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("extra", [
+    {}, {"early_stopping": True}, {"learning_rate": "adaptive", "alpha": 0.1},
+    {"shuffle": False, "nesterovs_momentum": False},
+])
+def test_classifier_equals_scikit_learn(digits, solver, extra):
+    X, _, y, _ = digits
+    if solver == "lbfgs" and extra:
+        pytest.skip("options of the stochastic solvers")
+    params = dict(hidden_layer_sizes=(20, 10), solver=solver, max_iter=15,
+                  random_state=0, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sknn.MLPClassifier(**params).fit(X, y)
+        ours = MLPClassifier(batch_norm=None, **params).fit(X, y)
+    assert_same_network(ours, theirs)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if solver != "lbfgs":
+        assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_regressor_equals_scikit_learn(solver):
+    X, y = make_regression(n_samples=150, n_features=8, noise=1.0, random_state=0)
+    X, y = StandardScaler().fit_transform(X), y / y.std()
+    weights = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    params = dict(hidden_layer_sizes=(12,), solver=solver, max_iter=20,
+                  learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sknn.MLPRegressor(**params).fit(X, y, sample_weight=weights)
+        ours = MLPRegressor(batch_norm=None, **params).fit(X, y, sample_weight=weights)
+    assert_same_network(ours, theirs)
+    assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-7)
+
+
+# ----------------------------------------------------------------------------
+# Batch normalization
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+def test_accuracy_on_digits(digits, batch_norm):
+    X_train, X_test, y_train, y_test = digits
+    est = MLPClassifier((64,), batch_norm=batch_norm, max_iter=40, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X_train, y_train)
+    assert est.score(X_test, y_test) > 0.94
+
+
+def test_batch_norm_makes_fit_insensitive_to_input_scale(digits):
+    X_train, X_test, y_train, y_test = digits
+    scores, predictions = {}, {}
+    for batch_norm in ["before", None]:
+        for scale in [1e-2, 1.0, 1e3]:
+            est = MLPClassifier((32,), batch_norm=batch_norm, max_iter=20,
+                                learning_rate_init=0.01, random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    est.fit(X_train * scale, y_train)
+                    scores[batch_norm, scale] = est.score(X_test * scale, y_test)
+                    predictions[batch_norm, scale] = est.predict(X_test * scale)
+                except ValueError:  # diverged
+                    scores[batch_norm, scale] = 0.0
+    # With batch norm the first layer sees the same normalized z at every
+    # scale: the same predictions, the same accuracy.
+    for scale in [1e-2, 1e3]:
+        agreement = np.mean(predictions["before", scale] == predictions["before", 1.0])
+        assert agreement > 0.97
+        assert abs(scores["before", scale] - scores["before", 1.0]) < 0.02
+    # Without it, the scale matters a great deal.
+    assert min(scores[None, 1e-2], scores[None, 1e3]) < scores[None, 1.0] - 0.1
+
+
+@pytest.mark.parametrize("batch_norm", ["before", "after"])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_predict_one_row_equals_predict_batch(digits, batch_norm, solver):
+    X_train, X_test, y_train, _ = digits
+    est = MLPClassifier((16,), batch_norm=batch_norm, solver=solver, max_iter=10,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X_train, y_train)
+    proba = est.predict_proba(X_test[:20])
+    for i in range(20):
+        assert_allclose(est.predict_proba(X_test[i:i + 1]), proba[i:i + 1], rtol=1e-6)
+
+
+def test_running_statistics_track_the_data():
+    X, y = make_classification(n_samples=400, n_features=6, random_state=0)
+    X = X * 5 + 3
+    # L-BFGS is full batch: its running statistics are the data's own.
+    est = MLPClassifier((8,), solver="lbfgs", activation="tanh", max_iter=30,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    z = X @ est.coefs_[0]
+    assert_allclose(est.bn_running_means_[0], z.mean(axis=0), rtol=1e-10)
+    assert_allclose(est.bn_running_vars_[0], z.var(axis=0), rtol=1e-10)
+    # Mini-batch training ends close to them too.
+    sgd = MLPClassifier((8,), max_iter=30, random_state=0, batch_norm_momentum=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sgd.fit(X, y)
+    z = X @ sgd.coefs_[0]
+    assert_allclose(sgd.bn_running_means_[0], z.mean(axis=0), atol=0.3 * z.std())
+
+
+def test_hidden_intercepts_dropped_with_batch_norm_before():
+    X, y = make_classification(n_samples=100, random_state=0)
+    est = MLPClassifier((7, 5), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert [b.shape for b in est.intercepts_] == [(7,), (5,), (1,)]
+    assert not est.intercepts_[0].any() and not est.intercepts_[1].any()
+    assert est.intercepts_[2].any()
+    assert [g.shape for g in est.bn_gammas_] == [(7,), (5,)]
+    assert not np.allclose(est.bn_gammas_[0], 1.0)
+
+
+# ----------------------------------------------------------------------------
+# Input types
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_float32_stays_float32(batch_norm, solver):
+    X, y = make_classification(n_samples=100, random_state=0)
+    est = MLPClassifier((8,), batch_norm=batch_norm, solver=solver, max_iter=5,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X.astype(np.float32), y)
+    arrays = est.coefs_ + est.intercepts_ + est.bn_gammas_ + est.bn_running_vars_
+    assert all(a.dtype == np.float32 for a in arrays)
+    assert est.predict_proba(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("batch_norm", ["before", None])
+def test_sparse_input_trains_like_dense(batch_norm):
+    X, y = make_classification(n_samples=120, n_features=10, random_state=0)
+    X[np.abs(X) < 0.8] = 0
+    params = dict(hidden_layer_sizes=(8,), batch_norm=batch_norm, max_iter=10,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = MLPClassifier(**params).fit(X, y)
+        sparse = MLPClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert_same_network(sparse, dense, rtol=1e-6, atol=1e-10)
+    assert_allclose(sparse.predict_proba(sp.csc_matrix(X)), dense.predict_proba(X),
+                    rtol=1e-6)
+
+
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+def test_zero_weight_equals_dropping_rows(batch_norm):
+    # Full batch, so the only difference could come from how weights enter
+    # the loss and batch normalization's statistics.
+    X, y = make_classification(n_samples=80, random_state=0)
+    weights = np.ones(80)
+    weights[::3] = 0
+    params = dict(hidden_layer_sizes=(6,), solver="lbfgs", batch_norm=batch_norm,
+                  max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weighted = MLPClassifier(**params).fit(X, y, sample_weight=weights)
+        dropped = MLPClassifier(**params).fit(X[weights > 0], y[weights > 0])
+    assert_same_network(weighted, dropped, rtol=1e-5, atol=1e-7)
+
+
+def test_multilabel_and_multioutput():
+    X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    Y = np.column_stack([y, X[:, 0] > 0, X[:, 1] + X[:, 2] > 0]).astype(int)
+    clf = MLPClassifier((32,), max_iter=200, learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, Y)
+    assert clf.predict(X).shape == (200, 3)
+    assert clf.score(X, Y) > 0.8
+
+    X, Y = make_regression(n_samples=200, n_features=6, n_targets=3, random_state=0)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, Y / Y.std())
+    assert reg.predict(X).shape == (200, 3)
+    assert reg.score(X, Y / Y.std()) > 0.9
+
+
+def test_inputs_are_not_mutated():
+    X, y = make_classification(n_samples=60, random_state=0)
+    weights = np.linspace(0.5, 2, 60)
+    X0, y0, w0 = X.copy(), y.copy(), weights.copy()
+    est = MLPClassifier((4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y, sample_weight=weights)
+        est.partial_fit(X, y, sample_weight=weights)
+    est.predict_proba(X)
+    assert_array_equal(X, X0)
+    assert_array_equal(y, y0)
+    assert_array_equal(weights, w0)
+
+
+# ----------------------------------------------------------------------------
+# Babysitting: partial_fit, warm_start, set_params, pickling
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
+def test_partial_fit_epochs_equal_fit_epochs(solver):
+    X, y = make_classification(n_samples=100, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), solver=solver, shuffle=False,
+                  random_state=0, learning_rate="exponential")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = MLPClassifier(max_iter=3, **params).fit(X, y)
+    babysat = MLPClassifier(**params)
+    for _ in range(3):
+        babysat.partial_fit(X, y, classes=[0, 1])
+    # momentum, moments and the decay's epoch count all carried over
+    assert_same_network(babysat, fitted, rtol=1e-10)
+    assert_allclose(babysat.bn_running_means_[0], fitted.bn_running_means_[0])
+
+
+def test_set_params_takes_effect_at_next_partial_fit():
+    X, y = make_classification(n_samples=100, random_state=0)
+    est = MLPClassifier((8,), batch_norm=None, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1])
+    est.partial_fit(X, y)
+    before = [c.copy() for c in est.coefs_]
+    est.set_params(learning_rate_init=1e-12)  # (nearly) frozen
+    est.partial_fit(X, y)
+    for a, b in zip(est.coefs_, before):
+        assert_allclose(a, b, atol=1e-9)
+    est.set_params(learning_rate_init=0.05)
+    est.partial_fit(X, y)
+    assert max(np.abs(a - b).max() for a, b in zip(est.coefs_, before)) > 1e-3
+    assert est._optimizer.learning_rate == pytest.approx(0.05)
+
+
+def test_warm_start_continues_training():
+    X, y = make_classification(n_samples=200, random_state=0)
+    est = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+        first_losses = list(est.loss_curve_)
+        est.fit(X, y)
+    assert len(est.loss_curve_) == 10
+    assert est.loss_curve_[-1] < first_losses[-1]
+    est.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes or batch_norm changed"):
+        est.fit(X, y)
+
+
+def test_pickled_model_trains_on_identically():
+    X, y = make_classification(n_samples=100, random_state=0)
+    est = MLPClassifier((8,), solver="adam", random_state=0, shuffle=False)
+    est.partial_fit(X, y, classes=[0, 1])
+    est.partial_fit(X, y)
+    copy = pickle.loads(pickle.dumps(est))
+    est.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    assert_same_network(copy, est, rtol=1e-12)
+    assert_allclose(copy.bn_gammas_[0], est.bn_gammas_[0])
+
+
+def test_determinism_under_random_state(digits):
+    X, _, y, _ = digits
+    a, b, c = (MLPClassifier((16,), max_iter=3, random_state=s) for s in (1, 1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for est in (a, b, c):
+            est.fit(X, y)
+    assert_same_network(a, b, rtol=0, atol=0)
+    assert not np.allclose(a.coefs_[0], c.coefs_[0])
+
+
+def test_early_stopping_curves(digits):
+    X, _, y, _ = digits
+    est = MLPClassifier((16,), early_stopping=True, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert len(est.loss_curve_) == len(est.validation_scores_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == est.n_iter_
+    assert est.validation_loss_curve_[-1] < est.validation_loss_curve_[0]
+    assert est.best_validation_score_ == max(est.validation_scores_)
+
+
+def test_decay_applies_to_adam(digits):
+    X, _, y, _ = digits
+    est = MLPClassifier((16,), learning_rate="inverse_time", decay_rate=1.0,
+                        learning_rate_init=0.01, max_iter=4, random_state=0, tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert est._optimizer.learning_rate == pytest.approx(0.01 / (1 + 4))
+
+
+# ----------------------------------------------------------------------------
+# Bad input and divergence
+# ----------------------------------------------------------------------------
+def test_diverging_fit_raises_a_clear_error_and_a_search_carries_on():
+    X, y = make_regression(n_samples=100, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", batch_norm=None,
+                       learning_rate_init=1.0, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy warnings leak
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            est.fit(X, y)
+    # it stops at the first non-finite loss instead of running all epochs
+    assert len(est.loss_curve_) < 50
+    search = GridSearchCV(est, {"learning_rate_init": [1.0, 1e-3]}, cv=2,
+                          error_score=np.nan)
+    with pytest.warns(FitFailedWarning, match="fits failed"):
+        search.fit(X, y / y.std())
+    assert np.isnan(search.cv_results_["mean_test_score"][0])
+    assert search.best_params_ == {"learning_rate_init": 1e-3}
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"batch_norm": "middle"}, "batch_norm"),
+    ({"solver": "newton"}, "solver"),
+    ({"learning_rate": "cosine"}, "learning_rate"),
+    ({"decay_rate": -1.0}, "decay_rate"),
+    ({"batch_norm_momentum": 1.5}, "batch_norm_momentum"),
+    ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+    ({"hidden_layer_sizes": (2.5,)}, "hidden_layer_sizes"),
+    ({"learning_rate": "exponential", "decay_rate": 2.0}, "decay_rate"),
+])
+def test_invalid_parameters_are_named(params, match):
+    X, y = make_classification(n_samples=30, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**params).fit(X, y)
+
+
+def test_bad_data_gets_clear_errors():
+    X, y = make_classification(n_samples=30, random_state=0)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MLPClassifier().fit(X_nan, y)
+    with pytest.raises(ValueError, match="only one class"):
+        MLPClassifier().fit(X, np.zeros(30))
+    with pytest.raises(ValueError, match="non-negative"):
+        MLPRegressor(loss="poisson").fit(X, -np.ones(30))
+    est = MLPClassifier((4,), max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :5])
+    with pytest.raises(AttributeError, match="partial_fit"):
+        MLPClassifier(solver="lbfgs").partial_fit(X, y, classes=[0, 1])
