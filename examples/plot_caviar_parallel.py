@@ -69,7 +69,7 @@ def main():
         print("Dask skipped: pip install 'skhp[dask]' to run on a cluster")
     else:
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=None
+            n_workers=2, threads_per_worker=1, dashboard_address=":0"
         )
         with cluster, Client(cluster), joblib.parallel_config(backend="dask"):
             start = time.perf_counter()

@@ -120,7 +120,7 @@ def _backend(args):
                     n_workers=args.dask_local,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                 )
             )
             client = stack.enter_context(Client(cluster))
