@@ -33,9 +33,9 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # Roles scikit-learn's docstrings use.
 extlinks = {"arxiv": ("https://arxiv.org/abs/%s", "arXiv:%s")}
-# Docstrings written in scikit-learn's style link to its user guide, which is
-# not part of this site.
-suppress_warnings = ["ref.ref"]
+# Docstrings written in scikit-learn's style link to its user guide and its
+# glossary, which are not part of this site.
+suppress_warnings = ["ref.ref", "ref.term"]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skhp {version}"
