@@ -180,6 +180,52 @@ def test_space_file_overrides_default(tmp_path, capsys):
         assert p["mlp__hidden_layer_sizes"] in ([8], [8, 8])
 
 
+def test_failed_candidates_are_summed_up_in_one_line(tmp_path, capsys):
+    # Candidates with an unknown solver fail; the others fit.
+    space = tmp_path / "space.json"
+    space.write_text(
+        json.dumps(
+            {
+                "default": False,
+                "solver": ["adam", "nonsense"],
+                "learning_rate_init": {"loguniform": [1e-3, 1e-2]},
+            }
+        )
+    )
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            "--n-iter",
+            "8",
+            "--n-rounds",
+            "1",
+            "--cv",
+            "2",
+            "--max-iter",
+            "3",
+            "--space",
+            str(space),
+            "--no-plots",
+            "--quiet",
+            "--output",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 0
+    with open(out / "cv_results.csv") as f:
+        rows = list(csv.DictReader(f))
+    n_failed = sum(json.loads(r["params"])["mlp__solver"] == "nonsense" for r in rows)
+    assert 0 < n_failed < 8
+    line = f"{n_failed} of 8 candidates failed to fit, e.g. "
+    assert line in captured.out
+    assert "InvalidParameterError" in captured.out
+    assert "Traceback" not in captured.err + captured.out
+
+
 def test_module_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "skhp", "tune", "--help"],

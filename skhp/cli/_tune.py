@@ -10,7 +10,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
@@ -236,10 +236,13 @@ def tune(args):
             search.set_callbacks(SearchProgress(n_rounds=args.n_rounds))
         # scikit-learn passes these filters on to its workers: a small epoch
         # budget is expected to stop before convergence.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", ConvergenceWarning)
             # Tiny data sets: a mini-batch larger than the fold is the whole fold.
             warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
+            # Failed candidates are summed up below, in one line.
+            warnings.filterwarnings("ignore", message=".*test scores are non-finite")
+            warnings.simplefilter("always", FitFailedWarning)
             try:
                 search.fit(X, y)
             except ValueError as exc:
@@ -252,6 +255,18 @@ def tune(args):
                 ) from None
     elapsed = time.time() - started
 
+    for warning in caught:
+        if not issubclass(warning.category, FitFailedWarning):
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+    n_failed = int(np.sum(~np.isfinite(scores)))
+    failures = [w for w in caught if issubclass(w.category, FitFailedWarning)]
+    if n_failed and failures:
+        # scikit-learn's warning lists every failure; its last line is one reason.
+        reason = str(failures[-1].message).strip().splitlines()[-1]
+        print(f"\n{n_failed} of {len(scores)} candidates failed to fit, e.g. {reason}")
     print()
     print(results_table(search, top=args.top))
     table = rounds_table(search)
