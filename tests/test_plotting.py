@@ -91,6 +91,23 @@ def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
     )
 
 
+def test_round_regions_of_other_searches(random_search):
+    assert round_regions(random_search) is None
+
+    class Described:
+        rounds_ = [
+            {"width": 1.0, "regions": [{"bounds": {"a": (0, 1)}}]},
+            {"width": 0.5, "regions": [{"bounds": {"a": (0.2, 0.4), "b": "x"}}]},
+        ]
+
+    assert round_regions(Described()) == [[], [{"a": (0.2, 0.4)}]]
+
+    class Unknown:
+        rounds_ = [3, 4]
+
+    assert round_regions(Unknown()) is None
+
+
 def test_search_axes_by_short_name_and_errors(random_search):
     ax = plot_search(random_search, x="beta_1", y="learning_rate_init")
     assert ax.xaxis_inverted()

@@ -74,7 +74,9 @@ def round_regions(search):
         return None
     out = []
     for entry in rounds:
-        regions = entry.get("regions", []) if isinstance(entry, dict) else []
+        if not isinstance(entry, dict):
+            return None  # a description this function does not know
+        regions = entry.get("regions", [])
         if entry.get("width", 0) >= 1:  # a whole-space round: nothing to draw
             regions = []
         bounds = []
