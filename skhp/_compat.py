@@ -1,6 +1,11 @@
 """Every private scikit-learn name skhp relies on, imported in one place.
 
 A scikit-learn release that moves one of these costs a change to this file only.
+
+Besides these imports, ``CoarseToFineSearchCV`` overrides one private method of
+``BaseSearchCV``, ``_format_results(candidate_params, n_splits, out,
+more_results)``, to put rounds restored from a checkpoint, or in which every fit
+failed, into ``cv_results_``; ``tests/model_selection`` covers both paths.
 """
 
 from sklearn.base import _fit_context

@@ -1243,7 +1243,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     A drop-in superset of :class:`sklearn.neural_network.MLPRegressor`; see
     :class:`MLPClassifier` for what it adds. It minimizes half the squared
-    error (or half the Poisson deviance).
+    error (or half the Poisson deviance), plus the L2 penalty.
+
+    With several outputs, ``loss_`` is the squared error summed over the
+    outputs: the loss whose gradient training follows, as in scikit-learn,
+    which however reports the mean over outputs. L-BFGS therefore optimizes
+    a consistent loss and gradient here, and may end elsewhere than
+    scikit-learn's on multi-output targets.
 
     Parameters
     ----------

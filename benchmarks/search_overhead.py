@@ -1,0 +1,106 @@
+"""Overhead of CoarseToFineSearchCV's rounds and zoom, and its parallel speed-up.
+
+1. An estimator that costs nothing to fit, 2,000 candidates: wall time of
+   CoarseToFineSearchCV against RandomizedSearchCV (same budget, same cv), so
+   what is measured is the search machinery. Target: ratio <= 1.1.
+2. A real estimator (SVC on digits): n_jobs=2 against n_jobs=1 on 2 cores.
+   Target: speed-up >= 1.8.
+
+Timings alternate the two sides (A B A B ...), single-threaded BLAS, and report
+medians and ratios (see /work/shared/MEASURING.md).
+
+Usage::
+
+    python benchmarks/search_overhead.py [--repeats 5] [--n-iter 2000]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.datasets import load_digits
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
+
+from skhp import CoarseToFineSearchCV, loguniform, loguniform_int
+
+
+class Free(BaseEstimator):
+    """Fitting and scoring cost nothing; the score depends on the parameters."""
+
+    def __init__(self, lr=1e-3, units=32, opt="adam"):
+        self.lr = lr
+        self.units = units
+        self.opt = opt
+
+    def fit(self, X, y=None):
+        return self
+
+    def score(self, X, y=None):
+        return -((np.log10(self.lr) + 3) ** 2 + 0.1 * (np.log2(self.units) - 6) ** 2)
+
+
+SPACE = {"lr": loguniform(1e-6, 1.0), "units": loguniform_int(4, 4096), "opt": ["adam", "sgd"]}
+
+
+def _time(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def alternate(a, b, repeats):
+    ta, tb = [], []
+    for _ in range(repeats):
+        ta.append(_time(a))
+        tb.append(_time(b))
+    return np.median(ta), np.median(tb)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n-iter", type=int, default=2000)
+    parser.add_argument("--real-n-iter", type=int, default=60)
+    args = parser.parse_args()
+
+    X, y = np.zeros((10, 1)), np.zeros(10)
+    with threadpool_limits(1):
+        c2f, rand = alternate(
+            lambda: CoarseToFineSearchCV(Free(), SPACE, n_iter=args.n_iter, cv=2,
+                                         random_state=0).fit(X, y),
+            lambda: RandomizedSearchCV(Free(), SPACE, n_iter=args.n_iter, cv=2,
+                                       random_state=0).fit(X, y),
+            args.repeats,
+        )
+    print(f"Free estimator, {args.n_iter} candidates x 2 folds, medians of {args.repeats}\n")
+    print("| search | wall time (s) | ratio to RandomizedSearchCV |")
+    print("|---|---|---|")
+    print(f"| RandomizedSearchCV | {rand:.2f} | 1.00 |")
+    print(f"| CoarseToFineSearchCV (6 rounds) | {c2f:.2f} | {c2f / rand:.2f} |\n", flush=True)
+
+    Xd, yd = load_digits(return_X_y=True)
+    Xd = Xd / 16
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    space = {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-4, 1e-1)}
+
+    def run(cls, n_jobs):
+        kw = dict(n_iter=args.real_n_iter, cv=cv, n_jobs=n_jobs, random_state=0, refit=False)
+        return lambda: cls(SVC(), space, **kw).fit(Xd, yd)
+
+    repeats = max(3, args.repeats // 2)
+    print(f"SVC on 1,797 digits, {args.real_n_iter} candidates x 3 folds, medians of {repeats}\n")
+    print("| search | n_jobs=1 (s) | n_jobs=2 (s) | speed-up |")
+    print("|---|---|---|---|")
+    with threadpool_limits(1):
+        run(RandomizedSearchCV, 2)()  # start the worker pool once
+        for name, cls in [("CoarseToFineSearchCV", CoarseToFineSearchCV),
+                          ("RandomizedSearchCV", RandomizedSearchCV)]:
+            t1, t2 = alternate(run(cls, 1), run(cls, 2), repeats)
+            print(f"| {name} | {t1:.2f} | {t2:.2f} | {t1 / t2:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

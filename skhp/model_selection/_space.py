@@ -1,0 +1,277 @@
+"""The search space seen as a unit hypercube (quantile space), one per sub-grid.
+
+Every parameter gets one or more coordinates in ``[0, 1)``: a numeric
+distribution through its ``ppf`` (so a log-uniform parameter is uniform in log
+space there), a list through equal bins. Sampling and zooming happen on these
+coordinates; values are only built at the end, from fresh objects, so nothing
+the user gave is ever modified.
+"""
+
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import stats
+
+# Quantiles are kept off 0 and 1 so that unbounded scipy distributions stay finite.
+_EPS = 1e-9
+# A finite space this small is enumerated when rejection sampling runs dry.
+_ENUMERATE_LIMIT = 100_000
+
+
+def _primitive_key(value):
+    """A hashable key for a parameter value, or None when there is no safe one."""
+    if value is None or isinstance(value, (bool, str, bytes)):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, tuple):
+        keys = tuple(_primitive_key(v) for v in value)
+        return None if any(k is None and v is not None for k, v in zip(keys, value)) else keys
+    return None
+
+
+def _to_python(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class _CategoricalDim:
+    """A list of choices; coordinate bin ``i`` of ``k`` equal bins is choice ``i``."""
+
+    kind = "cat"
+    n_units = 1
+
+    def __init__(self, name, values):
+        self.name = name
+        self.values = list(values)
+        if not self.values:
+            raise ValueError(f"Parameter {name!r} has an empty list of values.")
+        self.n_choices = len(self.values)
+
+    def indices(self, u):
+        return np.minimum((np.asarray(u) * self.n_choices).astype(int), self.n_choices - 1)
+
+    def from_unit(self, U):
+        return [self.values[i] for i in self.indices(U[:, 0])]
+
+    def to_unit(self, value):
+        for i, v in enumerate(self.values):
+            if v is value or _safe_equal(v, value):
+                return np.array([(i + 0.5) / self.n_choices])
+        raise ValueError(f"{value!r} is not one of the values of {self.name!r}.")
+
+    def key(self, value, u, subspace):
+        key = _primitive_key(value)
+        if key is None and value is not None:
+            # Unhashable or object choices (estimators...) are told apart by position.
+            key = ("choice", subspace, self.name, int(self.indices(u[:1])[0]))
+        return key
+
+    @property
+    def size(self):
+        return self.n_choices
+
+    def enumerate(self):
+        return list(self.values)
+
+
+def _safe_equal(a, b):
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+class _NumericDim:
+    """A distribution with a quantile function: scipy frozen or skhp."""
+
+    kind = "num"
+
+    def __init__(self, name, dist):
+        self.name = name
+        self.dist = dist
+        self._skhp = hasattr(dist, "_from_unit")
+        if self._skhp:
+            self.n_units = dist._unit_dims
+            self.discrete = dist._discrete
+        else:
+            self.n_units = 1
+            self.discrete = isinstance(getattr(dist, "dist", None), stats.rv_discrete)
+
+    def from_unit(self, U):
+        if self._skhp:
+            return self.dist._from_unit(U)
+        q = np.clip(U[:, 0], _EPS, 1 - _EPS)
+        values = np.asarray(self.dist.ppf(q))
+        if self.discrete:
+            return [int(v) for v in values]
+        return [float(v) for v in values]
+
+    def to_unit(self, value):
+        if self._skhp:
+            return np.asarray(self.dist._to_unit(value), dtype=float)
+        if self.discrete:
+            lo, hi = self.dist.cdf(value - 1), self.dist.cdf(value)
+            if hi <= lo:
+                raise ValueError(f"{value!r} is outside the support of {self.name!r}.")
+            return np.array([0.5 * (lo + hi)])
+        q = float(self.dist.cdf(value))
+        return np.array([min(max(q, 0.0), 1 - _EPS)])
+
+    def key(self, value, u, subspace):
+        key = _primitive_key(value)
+        return ("repr", repr(value)) if key is None else key
+
+    @property
+    def size(self):
+        if not self.discrete:
+            return None
+        if self._skhp:
+            return self.dist._support_size
+        lo, hi = self.dist.support()
+        return int(hi - lo + 1) if np.isfinite(lo) and np.isfinite(hi) else None
+
+    def enumerate(self):
+        if self._skhp:
+            return self.dist._enumerate()
+        lo, hi = self.dist.support()
+        return [v for v in range(int(lo), int(hi) + 1) if self.dist.pmf(v) > 0]
+
+
+class _OpaqueDim:
+    """An object with ``rvs`` only: drawn at random, never zoomed."""
+
+    kind = "opaque"
+    n_units = 0
+    size = None
+
+    def __init__(self, name, dist):
+        self.name = name
+        self.dist = dist
+
+    def draw(self, rng):
+        return _to_python(self.dist.rvs(random_state=rng))
+
+    def key(self, value, u, subspace):
+        key = _primitive_key(value)
+        return ("repr", repr(value)) if key is None else key
+
+
+def _make_dim(name, value):
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return _CategoricalDim(name, value)
+    if hasattr(value, "_from_unit") or (hasattr(value, "ppf") and hasattr(value, "cdf")):
+        return _NumericDim(name, value)
+    if hasattr(value, "rvs"):
+        return _OpaqueDim(name, value)
+    raise TypeError(
+        f"Parameter {name!r} must be a list of values, a scipy distribution or an "
+        f"skhp distribution (something with rvs), got {value!r}."
+    )
+
+
+class _SubSpace:
+    """One dict of ``param_distributions``."""
+
+    def __init__(self, index, grid):
+        if not isinstance(grid, Mapping):
+            raise TypeError(f"param_distributions entries must be dicts, got {grid!r}.")
+        if not grid:
+            raise ValueError("param_distributions must not contain an empty dict.")
+        self.index = index
+        # Sorted names make the coordinates independent of dict order.
+        self.dims = [_make_dim(name, grid[name]) for name in sorted(grid)]
+        self.slices = {}
+        start = 0
+        for dim in self.dims:
+            self.slices[dim.name] = slice(start, start + dim.n_units)
+            start += dim.n_units
+        self.n_units = start
+        # Coordinates of numeric dims: the ones distances and zooming use.
+        self.num_units = np.array(
+            [i for d in self.dims if d.kind == "num" for i in range(self.slices[d.name].start, self.slices[d.name].stop)],
+            dtype=int,
+        )
+        self.cat_dims = [d for d in self.dims if d.kind == "cat"]
+
+    def params_from_unit(self, U, rng):
+        """Candidate dicts for the rows of ``U`` (opaque dims drawn from ``rng``)."""
+        U = np.asarray(U, dtype=float).reshape(len(U), self.n_units)
+        columns = {}
+        for dim in self.dims:
+            if dim.kind == "opaque":
+                columns[dim.name] = [dim.draw(rng) for _ in range(len(U))]
+            else:
+                columns[dim.name] = dim.from_unit(U[:, self.slices[dim.name]])
+        return [{name: columns[name][i] for name in columns} for i in range(len(U))]
+
+    def unit_from_params(self, params):
+        """Coordinates of an existing candidate; ValueError if it is not in here."""
+        if set(params) != {d.name for d in self.dims}:
+            raise ValueError("parameter names differ")
+        u = np.full(self.n_units, 0.5)
+        for dim in self.dims:
+            if dim.kind != "opaque":
+                u[self.slices[dim.name]] = dim.to_unit(params[dim.name])
+        return u
+
+    def key(self, params, u):
+        return frozenset(
+            (dim.name, dim.key(params[dim.name], u[self.slices[dim.name]], self.index))
+            for dim in self.dims
+        )
+
+    @property
+    def size(self):
+        size = 1
+        for dim in self.dims:
+            if dim.size is None:
+                return None
+            size *= dim.size
+        return size
+
+
+class SearchSpace:
+    """All sub-grids of ``param_distributions`` (a dict or a list of dicts)."""
+
+    def __init__(self, param_distributions):
+        grids = param_distributions
+        if isinstance(grids, Mapping):
+            grids = [grids]
+        if not isinstance(grids, (list, tuple)) or not grids:
+            raise TypeError(
+                "param_distributions must be a dict or a non-empty list of dicts, "
+                f"got {param_distributions!r}."
+            )
+        self.subspaces = [_SubSpace(i, g) for i, g in enumerate(grids)]
+
+    @property
+    def size(self):
+        """Number of distinct candidates (an upper bound), or None if infinite."""
+        sizes = [s.size for s in self.subspaces]
+        return None if any(s is None for s in sizes) else sum(sizes)
+
+    def enumerate(self):
+        """All ``(subspace, u, params)`` of a small finite space."""
+        from itertools import product
+
+        out = []
+        for sub in self.subspaces:
+            choices = [d.enumerate() for d in sub.dims]
+            for combo in product(*choices):
+                params = {d.name: _to_python(v) for d, v in zip(sub.dims, combo)}
+                out.append((sub.index, sub.unit_from_params(params), params))
+        return out
+
+    def locate(self, params):
+        """``(subspace, u)`` of a candidate from another search, or None."""
+        for sub in self.subspaces:
+            try:
+                return sub.index, sub.unit_from_params(params)
+            except (ValueError, TypeError):
+                continue
+        return None

@@ -1,0 +1,430 @@
+"""Where the next round's candidates go: the coarse-to-fine zoom.
+
+Round 0 spreads a scrambled Sobol' design over each sub-space's unit cube
+(quantile space: a log-uniform parameter is uniform there). Every later round:
+
+1. keeps a share of the round (``explore_fraction``) on the same Sobol' sequence
+   over the whole space, so a narrow basin missed at first can still be found;
+2. takes the elites (the best ``elite_fraction`` of every valid candidate so
+   far, NaN scores ignored) and groups them greedily, best first, into at most
+   ``max_regions`` regions: an elite farther than the current width from every
+   region centre opens a new region, so several basins stay alive while their
+   elites are among the best;
+3. gives each region a share of the round in proportion to the log-rank weights
+   of its elites (as in CMA-ES), and draws a pool from it: Gaussian kernels on
+   its elites whose width shrinks by ``zoom_factor`` per round (a trust region,
+   as in TuRBO), half the coordinates borrowed from other elites (crossover, so
+   good values of separate parameters combine), reflected at the cube's edges;
+   categorical choices follow the region's elites, mixed with a uniform share;
+4. keeps from the pool the points with the best ratio l(x) / g(x) of factorized
+   kernel densities of the elites and of the other candidates (the acquisition
+   of TPE), each kept point joining g so a batch spreads out;
+5. spends up to a quarter of the zoom budget on the best candidate with one
+   categorical choice changed, so a choice that lost early with poor numeric
+   values gets a fair second try.
+
+Every candidate's key is checked against all keys seen; a duplicate is redrawn
+wider, then replaced by exploration, then (small finite spaces) by enumerating
+what is left. The sampler is a pure function of its seed, the round number, the
+history and the Sobol' counters, which is what makes checkpoints replayable.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.stats import qmc
+
+from ._space import _ENUMERATE_LIMIT
+
+# Share of a region's categorical draws that ignore the elites.
+_CATEGORICAL_EXPLORATION = 0.2
+# Redraws of a duplicate before falling back to exploration.
+_MAX_REDRAWS = 12
+# Candidates drawn per candidate kept when screening a region (see _screen).
+_POOL_FACTOR = 16
+_MAX_POOL = 2048
+# Most points the densities of the good (best first) and bad sets use.
+_MAX_GOOD = 128
+_MAX_BAD = 256
+
+
+def round_sizes(n_iter, n_rounds):
+    """Split ``n_iter`` candidates over rounds; round 0 takes the remainder."""
+    n_rounds = max(1, min(n_rounds, n_iter))
+    base, extra = divmod(n_iter, n_rounds)
+    return [base + extra] + [base] * (n_rounds - 1)
+
+
+def _reflect(u):
+    """Fold coordinates back into [0, 1) (a random walk reflected at the walls)."""
+    u = np.mod(u, 2.0)
+    u = np.where(u > 1.0, 2.0 - u, u)
+    return np.minimum(u, np.nextafter(1.0, 0.0))
+
+
+def _largest_remainder(weights, n):
+    weights = np.asarray(weights, dtype=float)
+    raw = weights / weights.sum() * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    return counts
+
+
+class ZoomSampler:
+    """Proposes each round's candidates from the history of earlier rounds.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    seed : int
+        Base seed; round ``r`` uses its own stream derived from it.
+    elite_fraction, explore_fraction, zoom_factor, max_regions :
+        See :class:`~skhp.CoarseToFineSearchCV`.
+    """
+
+    def __init__(
+        self, space, seed, *, elite_fraction=0.15, explore_fraction=0.1,
+        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5, swaps=True,
+    ):
+        self.swaps = swaps
+        self.screen = screen
+        self.crossover = crossover
+        self.space = space
+        self.seed = int(seed)
+        self.elite_fraction = elite_fraction
+        self.explore_fraction = explore_fraction
+        self.zoom_factor = zoom_factor
+        self.max_regions = max_regions
+        # Sobol' points used so far per sub-space (part of the checkpointed state).
+        self.sobol_used = [0] * len(space.subspaces)
+
+    # -- state -------------------------------------------------------------
+    def get_state(self):
+        return {"sobol_used": list(self.sobol_used)}
+
+    def set_state(self, state):
+        self.sobol_used = list(state["sobol_used"])
+
+    def _rng(self, round_idx):
+        return np.random.default_rng([self.seed, round_idx])
+
+    # -- building blocks ---------------------------------------------------
+    def _sobol(self, sub, n):
+        """The next ``n`` points of the sub-space's scrambled Sobol' sequence."""
+        d = max(sub.n_units, 1)
+        engine = qmc.Sobol(d, scramble=True, rng=np.random.default_rng([self.seed, 7, sub.index]))
+        if self.sobol_used[sub.index]:
+            engine.fast_forward(self.sobol_used[sub.index])
+        self.sobol_used[sub.index] += n
+        with warnings.catch_warnings():
+            # The balance warning is about powers of two; coverage is what we use.
+            warnings.simplefilter("ignore", UserWarning)
+            return engine.random(n)[:, : sub.n_units]
+
+    def width(self, round_idx):
+        """Full width, in unit coordinates, of the regions of a round."""
+        return self.zoom_factor ** round_idx
+
+    def _regions(self, elites, width):
+        """Greedy grouping of elites (best first) into at most max_regions."""
+        regions = []
+        for rank, rec in enumerate(elites):
+            sub = self.space.subspaces[rec["subspace"]]
+            for region in regions:
+                if region["subspace"] != rec["subspace"]:
+                    continue
+                c = region["members"][0]["u"][sub.num_units]
+                if sub.num_units.size == 0 or np.max(np.abs(rec["u"][sub.num_units] - c)) <= width:
+                    region["members"].append(rec)
+                    region["ranks"].append(rank)
+                    break
+            else:
+                if len(regions) < self.max_regions:
+                    regions.append({"subspace": rec["subspace"], "members": [rec], "ranks": [rank]})
+        return regions
+
+    def _sample_region(self, region, n, sigma, rng):
+        sub = self.space.subspaces[region["subspace"]]
+        members = region["members"]
+        w = np.array(region["weights"])
+        parents = rng.choice(len(members), size=n, p=w / w.sum())
+        U = np.array([members[p]["u"] for p in parents], dtype=float).reshape(n, sub.n_units)
+        donors = region.get("donors")
+        if self.crossover and donors is not None and len(donors) > 1 and sub.num_units.size:
+            # Coordinates borrowed from other elites: good values of separate
+            # parameters combine, as TPE's independent densities allow.
+            mask = rng.random((n, sub.num_units.size)) < self.crossover
+            pick = rng.integers(len(donors), size=(n, sub.num_units.size))
+            cols = U[:, sub.num_units]
+            cols[mask] = donors[pick, np.broadcast_to(sub.num_units, pick.shape)][mask]
+            U[:, sub.num_units] = cols
+        if sub.num_units.size:
+            noise = rng.standard_normal((n, sub.num_units.size)) * sigma
+            U[:, sub.num_units] = _reflect(U[:, sub.num_units] + noise)
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            counts = np.zeros(dim.n_choices)
+            for m, wm in zip(members, w):
+                counts[dim.indices(m["u"][col : col + 1])[0]] += wm
+            p = (1 - _CATEGORICAL_EXPLORATION) * counts / counts.sum()
+            p += _CATEGORICAL_EXPLORATION / dim.n_choices
+            idx = rng.choice(dim.n_choices, size=n, p=p)
+            U[:, col] = (idx + rng.random(n)) / dim.n_choices
+        return U
+
+    def _log_kernel(self, sub, X, C, sigma):
+        """log of the product kernel between the rows of X and C (n_X, n_C).
+
+        Gaussian on numeric coordinates, Aitchison-Aitken on categorical ones,
+        the same kernels the region sampler draws from.
+        """
+        out = np.zeros((len(X), len(C)))
+        if sub.num_units.size and len(C):
+            Xn, Cn = X[:, sub.num_units], C[:, sub.num_units]
+            d2 = (Xn**2).sum(1)[:, None] + (Cn**2).sum(1)[None, :] - 2 * Xn @ Cn.T
+            out -= 0.5 * np.maximum(d2, 0) / sigma**2
+            out -= sub.num_units.size * np.log(sigma * np.sqrt(2 * np.pi))
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            same = dim.indices(X[:, col])[:, None] == dim.indices(C[:, col])[None, :]
+            eps = _CATEGORICAL_EXPLORATION
+            out += np.where(same, np.log(1 - eps + eps / dim.n_choices), np.log(eps / dim.n_choices))
+        return out
+
+    def _log_density_factorized(self, sub, X, C, w, sigma):
+        """log of a product over coordinates of 1-d kernel mixtures (as in TPE),
+        each with a uniform prior component of weight 1."""
+        w = np.append(w, 1.0)
+        w = w / w.sum()
+        norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
+        out = np.zeros(len(X))
+        for j in sub.num_units:
+            # Linear space is safe: the prior keeps every mixture >= w[-1].
+            k = np.exp(-0.5 * ((X[:, j, None] - C[None, :, j]) / sigma) ** 2)
+            out += np.log(norm * (k @ w[:-1]) + w[-1])
+        for dim in sub.cat_dims:
+            col = sub.slices[dim.name].start
+            p = np.bincount(dim.indices(C[:, col]), weights=w[:-1], minlength=dim.n_choices)
+            p = p + w[-1] / dim.n_choices
+            out += np.log(p[dim.indices(X[:, col])])
+        return out
+
+    def _screen(self, sub, pool, m, good, good_w, bad, sigma):
+        """Keep the ``m`` pool points with the highest ratio l(x) / g(x).
+
+        ``l`` is the kernel density of the elites (weighted), ``g`` the one of the
+        other valid candidates, each with a uniform prior component: the
+        acquisition of TPE, applied to a pool drawn from the zoomed region. Points
+        already kept join ``g`` (a pessimistic "liar"), so one batch spreads out
+        instead of piling onto the single best point.
+        """
+        from scipy.special import logsumexp
+
+        if self.screen == "factorized":
+            log_l = self._log_density_factorized(sub, pool, good, good_w, sigma)
+            # g is kept as unnormalized per-coordinate sums (the normalization is
+            # the same for every pool point), updated in O(pool) per kept point.
+            norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
+            num = pool[:, sub.num_units]
+            g_num = np.ones_like(num)  # the uniform prior, density 1
+            for b in bad:
+                g_num += norm * np.exp(-0.5 * ((num - b[sub.num_units]) / sigma) ** 2)
+            cats = [(dim.indices(pool[:, sub.slices[dim.name].start]),
+                     np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
+                                 minlength=dim.n_choices) + 1.0 / dim.n_choices)
+                    for dim in sub.cat_dims]
+            chosen, m = [], min(m, len(pool))
+            # Large rounds keep points a few at a time (1 at a time up to 32).
+            step = max(1, m // 32)
+            while len(chosen) < m:
+                log_g = np.log(g_num).sum(axis=1)
+                for idx, counts in cats:
+                    log_g += np.log(counts[idx])
+                score = log_l - log_g
+                score[chosen] = -np.inf
+                k = min(step, m - len(chosen))
+                best = np.argpartition(-score, k - 1)[:k] if k > 1 else [int(np.argmax(score))]
+                chosen.extend(int(i) for i in best)
+                for i in best:
+                    g_num += norm * np.exp(-0.5 * ((num - num[i]) / sigma) ** 2)
+                    for idx, counts in cats:
+                        counts[idx[i]] += 1
+            return pool[chosen]
+        log_l = logsumexp(
+            np.column_stack([self._log_kernel(sub, pool, good, sigma), np.zeros(len(pool))]),
+            axis=1, b=np.append(good_w / good_w.sum() * len(good_w), 1.0)[None, :],
+        )
+        log_g = logsumexp(
+            np.column_stack([self._log_kernel(sub, pool, bad, sigma), np.zeros(len(pool))]), axis=1
+        )
+        chosen = []
+        for _ in range(min(m, len(pool))):
+            score = log_l - log_g
+            score[chosen] = -np.inf
+            best = int(np.argmax(score))
+            chosen.append(best)
+            log_g = np.logaddexp(log_g, self._log_kernel(sub, pool, pool[best : best + 1], sigma)[:, 0])
+        return pool[chosen]
+
+    # -- one round ---------------------------------------------------------
+    def propose(self, round_idx, n, history, seen, seeds=()):
+        """Candidates for a round.
+
+        Parameters
+        ----------
+        round_idx : int
+        n : int
+            Number of candidates wanted.
+        history : list of dict
+            Earlier candidates: ``subspace``, ``u``, ``score`` (NaN if failed).
+        seen : set
+            Keys of every candidate evaluated so far; not modified.
+        seeds : sequence of (subspace, u)
+            Candidates to put first (warm start), ranked best first.
+
+        Returns
+        -------
+        proposals : list of (subspace, u, params)
+            At most ``n``; fewer only when a finite space runs out.
+        report : dict
+            The round's regions, for ``rounds_``.
+        """
+        rng = self._rng(round_idx)
+        seen = set(seen)
+        proposals = []
+
+        def accept(s, u, params):
+            key = self.space.subspaces[s].key(params, u)
+            if key in seen:
+                return False
+            seen.add(key)
+            proposals.append((s, u, params))
+            return True
+
+        for s, u in seeds:
+            if len(proposals) >= n:
+                break
+            sub = self.space.subspaces[s]
+            accept(s, u, sub.params_from_unit(u[None, :], rng)[0])
+
+        valid = [h for h in history if np.isfinite(h["score"])]
+        n_left = n - len(proposals)
+        if round_idx == 0 or not valid:
+            n_explore = n_left
+        else:
+            n_explore = min(n_left, int(round(self.explore_fraction * n)))
+        n_zoom = n_left - n_explore
+
+        width = self.width(round_idx)
+        regions = []
+        if n_zoom > 0:
+            order = sorted(range(len(valid)), key=lambda i: -valid[i]["score"])
+            n_elite = max(1, int(np.ceil(self.elite_fraction * len(valid))))
+            elites = [valid[i] for i in order[:n_elite]]
+            regions = self._regions(elites, width)
+            if self.swaps:
+                n_zoom -= self._swap_categories(elites[0], max(1, n_zoom // 4), rng, accept)
+            rank_w = np.log(n_elite + 1) - np.log(np.arange(n_elite) + 1)
+            for region in regions:
+                region["weights"] = [rank_w[r] for r in region["ranks"]]
+            counts = _largest_remainder([sum(r["weights"]) for r in regions], n_zoom)
+            # sigma = width / 4: the +-2 sigma band of one elite spans the width.
+            sigma = width / 4
+            elite_ids = {id(e) for e in elites}
+            others = [h for h in valid if id(h) not in elite_ids]
+            for region, m in zip(regions, counts):
+                region["n_candidates"] = 0
+                if m == 0:
+                    continue
+                sub = self.space.subspaces[region["subspace"]]
+                good = [(e, rank_w[i]) for i, e in enumerate(elites)
+                        if e["subspace"] == sub.index][:_MAX_GOOD]
+                bad = [h["u"] for h in others if h["subspace"] == sub.index]
+                if len(bad) > _MAX_BAD:
+                    bad = [bad[i] for i in rng.choice(len(bad), _MAX_BAD, replace=False)]
+                screen = {
+                    "good": np.array([e["u"] for e, _ in good]).reshape(len(good), sub.n_units),
+                    "good_w": np.array([w for _, w in good]),
+                    "bad": np.array(bad).reshape(len(bad), sub.n_units),
+                }
+                region["donors"] = screen["good"]
+                self._fill_region(region, m, sigma, rng, accept, proposals, screen)
+
+        self._explore(n - len(proposals), rng, accept, round_idx)
+        if len(proposals) < n:
+            self._enumerate_rest(n - len(proposals), rng, accept)
+        report = {
+            "round": round_idx,
+            "n_candidates": len(proposals),
+            "width": 1.0 if not regions else width,
+            "regions": regions,
+        }
+        return proposals, report
+
+    def _swap_categories(self, best, limit, rng, accept):
+        """The best candidate with one categorical choice changed, untried first.
+
+        Regions narrow choices to the elites', so a choice that lost in round 0
+        with poor numeric values would otherwise rarely get a fair second try.
+        """
+        sub = self.space.subspaces[best["subspace"]]
+        moves = [(dim, c) for dim in sub.cat_dims for c in range(dim.n_choices)]
+        n_added = 0
+        for i in rng.permutation(len(moves)):
+            if n_added >= limit:
+                break
+            dim, c = moves[i]
+            u = best["u"].copy()
+            u[sub.slices[dim.name].start] = (c + 0.5) / dim.n_choices
+            n_added += accept(sub.index, u, sub.params_from_unit(u[None, :], rng)[0])
+        return n_added
+
+    def _fill_region(self, region, m, sigma, rng, accept, proposals, screen=None):
+        sub = self.space.subspaces[region["subspace"]]
+        if screen is not None and self.screen:
+            pool = self._sample_region(region, min(_POOL_FACTOR * m, _MAX_POOL), sigma, rng)
+            U = self._screen(sub, pool, m, screen["good"], screen["good_w"], screen["bad"], sigma)
+        else:
+            U = self._sample_region(region, m, sigma, rng)
+        params = sub.params_from_unit(U, rng)
+        for u, p in zip(U, params):
+            if accept(sub.index, u, p):
+                region["n_candidates"] += 1
+                continue
+            # A duplicate (integer or categorical space): redraw wider.
+            for attempt in range(1, _MAX_REDRAWS + 1):
+                u2 = self._sample_region(region, 1, sigma * 1.5**attempt, rng)
+                if accept(sub.index, u2[0], sub.params_from_unit(u2, rng)[0]):
+                    region["n_candidates"] += 1
+                    break
+
+    def _explore(self, n, rng, accept, round_idx):
+        live = list(self.space.subspaces)
+        for attempt in range(_MAX_REDRAWS):
+            if n <= 0 or not live:
+                return
+            # Round robin over sub-spaces, starting where round and attempt say.
+            per_sub = [0] * len(live)
+            for i in range(n):
+                per_sub[(round_idx + attempt + i) % len(live)] += 1
+            dead = []
+            for sub, k in zip(live, per_sub):
+                if k == 0:
+                    continue
+                U = self._sobol(sub, k)
+                got = sum(accept(sub.index, u, p) for u, p in zip(U, sub.params_from_unit(U, rng)))
+                n -= got
+                if got == 0 and sub.size is not None:
+                    dead.append(sub)  # probably used up: let the others fill in
+            live = [sub for sub in live if sub not in dead]
+
+    def _enumerate_rest(self, n, rng, accept):
+        size = self.space.size
+        if size is None or size > _ENUMERATE_LIMIT:
+            return
+        rest = self.space.enumerate()
+        for i in rng.permutation(len(rest)):
+            if n <= 0:
+                return
+            n -= accept(*rest[i])

@@ -1,0 +1,131 @@
+"""Searches on a real Dask cluster: same results, one data transfer, a worker lost.
+
+Every test here starts a ``distributed.LocalCluster`` of two worker
+processes, so the module shares one cluster.
+"""
+
+import os
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits
+from sklearn.model_selection import RandomizedSearchCV
+
+from skhp import MLPClassifier, loguniform
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+SPACE = {
+    "learning_rate_init": loguniform(1e-4, 1e-1),
+    "alpha": loguniform(1e-6, 1e-1),
+}
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        silence_logs=50,
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16, y[:400]
+
+
+def make_searches(n_iter=8):
+    estimator = MLPClassifier((16,), max_iter=15, random_state=0)
+    searches = [RandomizedSearchCV(estimator, SPACE, n_iter=n_iter, cv=2, random_state=0)]
+    try:
+        from skhp import CoarseToFineSearchCV
+    except ImportError:
+        return searches
+    searches.append(CoarseToFineSearchCV(estimator, SPACE, n_iter=n_iter, n_rounds=2,
+                                         cv=2, random_state=0))
+    return searches
+
+
+def assert_same_results(a, b):
+    assert [str(p) for p in a.cv_results_["params"]] == [str(p) for p in b.cv_results_["params"]]
+    assert_allclose(a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"])
+    assert a.best_params_ == b.best_params_
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_dask_results_equal_local_results(client, data, index):
+    searches = make_searches()
+    if index >= len(searches):
+        pytest.skip("CoarseToFineSearchCV not available")
+    X, y = data
+    local = searches[index]
+    local.fit(X, y)
+    remote = make_searches()[index]
+    with parallel_config(backend="dask"):
+        remote.fit(X, y)
+    assert_same_results(remote, local)
+
+
+def test_data_is_scattered_once(client, data, monkeypatch):
+    X, y = data
+    shipped = []
+    original = client.scatter
+
+    def counting_scatter(payload, *args, **kwargs):
+        if payload is X or (isinstance(payload, list) and any(p is X for p in payload)):
+            shipped.append(1)
+        return original(payload, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", counting_scatter)
+    search = make_searches(n_iter=6)[0]
+    with parallel_config(backend="dask", scatter=[X, y]):
+        search.fit(X, y)
+    # 6 candidates x 2 folds = 12 fits, and X travelled to the cluster once
+    assert len(search.cv_results_["params"]) == 6
+    assert len(shipped) == 1
+
+
+def test_killed_worker_changes_nothing(client, data):
+    X, y = data
+    local = make_searches(n_iter=12)[-1]
+    local.fit(X, y)
+
+    pids = client.run(os.getpid)
+    victim = next(iter(pids.values()))
+    killed = threading.Event()
+
+    def kill_after_first_results():
+        # wait until the cluster has done some work, then kill a worker
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if sum(len(v) for v in client.processing().values()) > 0:
+                time.sleep(0.3)
+                os.kill(victim, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.05)
+
+    remote = make_searches(n_iter=12)[-1]
+    killer = threading.Thread(target=kill_after_first_results, daemon=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with parallel_config(backend="dask"):
+            killer.start()
+            remote.fit(X, y)
+    killer.join(timeout=5)
+    assert killed.is_set(), "the worker was not killed during the search"
+    assert victim not in client.run(os.getpid).values()
+    assert_same_results(remote, local)
