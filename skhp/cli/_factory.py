@@ -9,24 +9,14 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skhp.distributions import (
+    layer_sizes,
+    loguniform,
+    loguniform_int,
+    reverse_loguniform,
+)
+from skhp.model_selection import CoarseToFineSearchCV
 from skhp.neural_network import MLPClassifier, MLPRegressor
-
-try:
-    from skhp.distributions import (
-        layer_sizes,
-        loguniform,
-        loguniform_int,
-        reverse_loguniform,
-    )
-    from skhp.model_selection import CoarseToFineSearchCV
-except ImportError:  # until the search (issue 4) is merged; then delete _standin
-    from skhp.cli._standin import (
-        CoarseToFineSearchCV,
-        layer_sizes,
-        loguniform,
-        loguniform_int,
-        reverse_loguniform,
-    )
 
 __all__ = [
     "STEP",
