@@ -145,7 +145,8 @@ class SearchProgress:
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._last_print = -math.inf
-        self._groups = {}  # path of a round's context -> [index, size, done, start]
+        # path of a round's context -> [index, size, fits done, first fit's end]
+        self._groups = {}
         self._current = None
         self._fold_scores = {}  # (round path, candidate) -> list of fold scores
         self.n_fits_done_ = 0
@@ -224,7 +225,12 @@ class SearchProgress:
     def _receive(self, message):
         with self._lock:
             self._open_round(message["round"], message["round_size"])
-            self._groups[message["round"]][2] += 1
+            group = self._groups[message["round"]]
+            group[2] += 1
+            if group[2] == 1:
+                # Time from the first finished fit on: starting the workers is
+                # not a cost the remaining fits will pay again.
+                group[3] = time.monotonic()
             self.n_fits_done_ += 1
             score, n_splits = message["score"], message["n_splits"]
             if score is not None and n_splits:
@@ -246,10 +252,10 @@ class SearchProgress:
         # fits left in it and in the rounds still to come (assumed the same size).
         if self._current is None:
             return None
-        index, size, done, start = self._groups[self._current]
-        if done == 0:
+        index, size, done, first_done = self._groups[self._current]
+        if done < 3:  # parallel fits finish in bunches: wait for a second bunch
             return None
-        per_fit = (time.monotonic() - start) / done
+        per_fit = (time.monotonic() - first_done) / (done - 1)
         rounds_left = max(self._n_rounds - 1 - index, 0)
         return per_fit * (size - done + rounds_left * size)
 
