@@ -29,6 +29,9 @@ def test_counts_fits_and_best_score(n_jobs):
     assert progress.n_fits_done_ == 12
     assert progress.best_score_ == pytest.approx(search.best_score_)
     assert progress.lines_[0].startswith("round 1/1 | fits 0/12")
+    # No estimate of the time left before the first fits have set the pace.
+    assert all(line.endswith("left ~?") for line in progress.lines_[:3])
+    assert not progress.lines_[4].endswith("left ~?")
     assert progress.lines_[-1].startswith("done: 12 fits")
     assert any("refitting" in line for line in progress.lines_)
 
