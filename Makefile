@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/skhp tune --dataset digits --n-iter 24 --n-rounds 3 --cv 3 --max-iter 60 --output skhp-output
+	$(BIN)/skhp tune --dataset digits --n-iter 24 --n-rounds 3 --cv 3 --max-iter 60 --n-jobs -1 --output skhp-output
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

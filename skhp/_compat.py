@@ -37,3 +37,8 @@ __all__ = [
     "_get_additional_lbfgs_options_dict",
     "validate_params",
 ]
+
+# Cross-process transport of scikit-learn's callbacks (used by skhp.progress).
+from sklearn.callback._transport import close_listener as callback_close_listener
+from sklearn.callback._transport import open_listener as callback_open_listener
+from sklearn.callback._transport import send as callback_send

@@ -1,0 +1,144 @@
+"""The arguments of ``skhp`` and its ``tune`` command."""
+
+import argparse
+
+from skhp.cli._data import DATASETS
+
+__all__ = ["build_parser"]
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("n_jobs cannot be 0 (-1 means all cores)")
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``skhp`` command line."""
+    parser = argparse.ArgumentParser(
+        prog="skhp",
+        description="Deep-learning style hyperparameter tuning with scikit-learn.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    tune = commands.add_parser(
+        "tune",
+        help="tune a neural network with a coarse-to-fine search",
+        description=(
+            "Tune an MLP (classifier, or regressor for a numeric target) with a "
+            "coarse-to-fine random search, print the best candidates and which "
+            "hyperparameters mattered, and save the results and pictures."
+        ),
+    )
+
+    data = tune.add_argument_group("data")
+    source = data.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dataset",
+        choices=list(DATASETS),
+        default=None,
+        metavar="NAME",
+        help=f"a bundled data set: {', '.join(DATASETS)} (default: digits)",
+    )
+    source.add_argument(
+        "--csv", metavar="PATH", help="your own CSV file, with a header"
+    )
+    data.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    data.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="auto: classification for labels, regression for a numeric target",
+    )
+    data.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        metavar="N",
+        help="tune on a random subset of N samples (stratified for classification)",
+    )
+
+    search = tune.add_argument_group("search")
+    search.add_argument(
+        "--space",
+        metavar="FILE",
+        help="JSON or TOML file overriding entries of the default search space",
+    )
+    search.add_argument(
+        "--n-iter",
+        type=_positive_int,
+        default=30,
+        help="candidates evaluated, all rounds together (default: 30)",
+    )
+    search.add_argument(
+        "--n-rounds",
+        type=_positive_int,
+        default=3,
+        help="coarse-to-fine rounds (default: 3)",
+    )
+    search.add_argument(
+        "--cv", type=_positive_int, default=3, help="folds (default: 3)"
+    )
+    search.add_argument(
+        "--scoring",
+        default=None,
+        help="a scikit-learn scorer name (default: accuracy, or r2 for regression)",
+    )
+    search.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        default=100,
+        help="epochs per fit (default: 100)",
+    )
+    search.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    compute = tune.add_argument_group("compute")
+    compute.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        help="parallel fits; -1 for all cores (default: 1)",
+    )
+    cluster = compute.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the fits on the Dask cluster at ADDRESS (needs skhp[dask])",
+    )
+    cluster.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        metavar="N_WORKERS",
+        help="start a local Dask cluster of N_WORKERS processes and run on it",
+    )
+
+    output = tune.add_argument_group("output")
+    output.add_argument(
+        "--output",
+        default="skhp-output",
+        metavar="DIR",
+        help="folder for the results, model and pictures (default: skhp-output)",
+    )
+    output.add_argument(
+        "--top",
+        type=_positive_int,
+        default=5,
+        help="candidates shown in the table (default: 5)",
+    )
+    output.add_argument("--no-plots", action="store_true", help="do not draw pictures")
+    output.add_argument(
+        "--quiet", action="store_true", help="no progress line while searching"
+    )
+    return parser

@@ -1,0 +1,103 @@
+"""The estimator, the distributions and the search that ``skhp tune`` builds.
+
+Everything that depends on which estimator and which search class are used is
+here, so that swapping one for another is a change to this file only.
+"""
+
+import numpy as np
+from scipy import stats
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skhp.distributions import (
+    layer_sizes,
+    loguniform,
+    loguniform_int,
+    reverse_loguniform,
+)
+from skhp.model_selection import CoarseToFineSearchCV
+from skhp.neural_network import MLPClassifier, MLPRegressor
+
+__all__ = [
+    "STEP",
+    "DISTRIBUTIONS",
+    "make_distribution",
+    "make_estimator",
+    "make_search",
+]
+
+#: Name of the network's step in the pipeline; search parameters are prefixed with it.
+STEP = "mlp"
+
+ESTIMATORS = {"classification": MLPClassifier, "regression": MLPRegressor}
+
+
+def make_estimator(task, **params):
+    """A pipeline that standardises the features, then fits a network.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+    **params
+        Parameters of the network; those it does not have are ignored, so a space
+        written for skhp's networks still runs on scikit-learn's.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        Steps ``"scale"`` and ``STEP``.
+    """
+    cls = ESTIMATORS[task]
+    accepted = cls().get_params()
+    net = cls(**{k: v for k, v in params.items() if k in accepted})
+    return Pipeline([("scale", StandardScaler()), (STEP, net)])
+
+
+def supported_params(task):
+    """Names of the parameters the network of ``task`` accepts."""
+    return set(ESTIMATORS[task]().get_params())
+
+
+#: Distribution names a space file may use, and what builds them.
+DISTRIBUTIONS = {
+    "loguniform": loguniform,
+    "loguniform_int": loguniform_int,
+    "reverse_loguniform": reverse_loguniform,
+    "uniform": lambda low, high: stats.uniform(low, high - low),
+    "randint": lambda low, high: stats.randint(low, high + 1),
+    "layer_sizes": layer_sizes,
+}
+
+
+def make_distribution(name, args):
+    """Build the distribution ``name`` from its arguments (a list or a dict)."""
+    factory = DISTRIBUTIONS[name]
+    if isinstance(args, dict):
+        return factory(**args)
+    return factory(*args)
+
+
+def make_search(
+    estimator,
+    space,
+    *,
+    n_iter,
+    n_rounds,
+    cv,
+    scoring,
+    n_jobs,
+    random_state,
+    error_score=np.nan,
+):
+    """The coarse-to-fine search ``skhp tune`` runs."""
+    return CoarseToFineSearchCV(
+        estimator,
+        space,
+        n_iter=n_iter,
+        n_rounds=n_rounds,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        error_score=error_score,
+    )

@@ -1,0 +1,185 @@
+"""What ``skhp tune`` prints and saves when the search is done."""
+
+import csv
+import json
+import math
+import numbers
+
+import numpy as np
+
+from skhp.inspection._results import round_regions, rounds_of, short_name
+
+__all__ = [
+    "format_table",
+    "results_table",
+    "rounds_table",
+    "importance_table",
+    "save_cv_results",
+    "to_jsonable",
+]
+
+
+def _fmt(value):
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            return str(value)
+        if 0 < value < 1 and value > 0.5:
+            return f"{value:.4f}"  # betas: the digits after 0.9 matter
+        return f"{value:.3g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def format_table(header, rows, title=None):
+    """Plain-text table with aligned columns."""
+    cells = [[str(h) for h in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    if title:
+        lines.append(title)
+    for k, row in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c.rjust(w) if k and _numeric(c) else c.ljust(w)
+                for c, w in zip(row, widths)
+            ).rstrip()
+        )
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _numeric(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _varying(results):
+    names = sorted({k for c in results["params"] for k in c})
+    return [n for n in names if len({repr(c.get(n)) for c in results["params"]}) > 1]
+
+
+def results_table(search, top=5):
+    """The ``top`` best candidates: rank, score, round and varying parameters."""
+    results = search.cv_results_
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    order = np.argsort(np.nan_to_num(-scores, nan=np.inf), kind="stable")[:top]
+    rounds = rounds_of(search)
+    names = _varying(results)
+    header = ["rank", "score", "std"] + (["round"] if rounds is not None else [])
+    header += [short_name(n) for n in names]
+    rows = []
+    for i in order:
+        row = [
+            results["rank_test_score"][i],
+            f"{scores[i]:.4f}",
+            f"{results['std_test_score'][i]:.4f}",
+        ]
+        if rounds is not None:
+            row.append(rounds[i] + 1)
+        row += [_fmt(results["params"][i].get(n)) for n in names]
+        rows.append(row)
+    return format_table(
+        header, rows, title=f"Best {len(rows)} of {len(scores)} candidates"
+    )
+
+
+def rounds_table(search):
+    """One row per round: candidates, best score and where the round zoomed in.
+
+    A round's bounds are the envelope of its regions; "whole space" for a
+    round that explored everywhere.
+    """
+    rounds = rounds_of(search)
+    if rounds is None:
+        return None
+    scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+    regions = round_regions(search) or []
+    names = sorted({n for round_ in regions for region in round_ for n in region})
+    header = ["round", "candidates", "best score", "regions"]
+    header += [short_name(n) for n in names]
+    rows = []
+    for r in np.unique(rounds):
+        in_round = scores[rounds == r]
+        best = np.nanmax(in_round) if np.isfinite(in_round).any() else float("nan")
+        round_ = regions[r] if r < len(regions) else None
+        row = [r + 1, len(in_round), f"{best:.4f}"]
+        if round_ is None:
+            row += ["-"] * (1 + len(names))
+        elif not round_:
+            row += ["whole space"] + [""] * len(names)
+        else:
+            row.append(len(round_))
+            for n in names:
+                lows = [region[n][0] for region in round_ if n in region]
+                highs = [region[n][1] for region in round_ if n in region]
+                row.append(f"[{_fmt(min(lows))}, {_fmt(max(highs))}]" if lows else "-")
+        rows.append(row)
+    return format_table(header, rows, title="Rounds (where each one zoomed in)")
+
+
+def importance_table(importance):
+    """The importances, most important first, with a bar for the eye."""
+    top = max(float(np.max(importance.importances)), 1e-12)
+    rows = []
+    for name, value, std in zip(
+        importance.names, importance.importances, importance.importances_std
+    ):
+        bar = "#" * int(round(20 * max(value, 0) / top))
+        spread = f" +- {std:.3f}" if std else ""
+        rows.append([name, f"{value:.3f}{spread}", bar])
+    what = (
+        "share of score variance explained alone"
+        if importance.method == "fanova"
+        else "drop in R^2 when shuffled"
+    )
+    return format_table(
+        ["hyperparameter", "importance", ""],
+        rows,
+        title=f"Which hyperparameters mattered ({what}, "
+        f"{importance.n_candidates} candidates)",
+    )
+
+
+def to_jsonable(value):
+    """``value`` with numpy scalars, arrays and tuples made JSON-friendly."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def save_cv_results(search, path):
+    """Write ``cv_results_`` as CSV: one row per candidate, one column per key."""
+    results = search.cv_results_
+    keys = [k for k in results if k != "params"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(keys + ["params"])
+        for i in range(len(results["params"])):
+            row = []
+            for k in keys:
+                value = results[k][i]
+                if np.ma.is_masked(value):
+                    value = ""
+                row.append(_fmt(value) if isinstance(value, tuple) else value)
+            row.append(json.dumps(to_jsonable(results["params"][i])))
+            writer.writerow(row)

@@ -1,0 +1,303 @@
+"""Live progress of a hyperparameter search, through scikit-learn's callback API.
+
+:class:`SearchProgress` is a scikit-learn fit callback: register it on any search
+with ``search.set_callbacks(SearchProgress())``. The search calls it in the main
+process when the search starts, when each round starts and ends and when the
+refit starts; each cross-validation fit calls it from whichever worker ran it, and
+the worker's copy of the callback sends the event back to the main process over
+scikit-learn's own callback transport (the one :class:`sklearn.callback.ProgressBar`
+uses). Where a worker cannot reach the main process (a remote Dask cluster), the
+events of that worker are dropped and progress is reported per round only.
+
+The best score so far needs the fold scores, which the callback API does not
+carry; :func:`recording_scorer` wraps a scorer so that each fit's test score
+travels with its "fit ended" event.
+"""
+
+import math
+import sys
+import threading
+import time
+
+from sklearn.metrics import check_scoring
+
+from skhp._compat import callback_close_listener, callback_open_listener, callback_send
+
+__all__ = ["SearchProgress", "recording_scorer"]
+
+# Scores computed by the scorer in this worker thread for the fit that is running;
+# read back by `SearchProgress.on_fit_task_end`, which runs right after scoring in
+# the same thread (see sklearn.model_selection._validation._fit_and_score).
+_scores = threading.local()
+
+
+class _RecordingScorer:
+    """Scorer that remembers, per thread, the scores it has just computed."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        score = self.scorer(estimator, X, y, **kwargs)
+        # The test score is computed first, the train score (if any) after it.
+        if getattr(_scores, "values", None) is None:
+            _scores.values = []
+        _scores.values.append(score)
+        return score
+
+    def __repr__(self):
+        return f"recording_scorer({self.scorer!r})"
+
+
+def recording_scorer(estimator, scoring=None):
+    """Wrap ``scoring`` so that :class:`SearchProgress` can report scores.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being searched (used to resolve ``scoring=None``).
+
+    scoring : str, callable or None, default=None
+        A single metric, as accepted by :func:`sklearn.metrics.check_scoring`.
+
+    Returns
+    -------
+    scorer : callable
+        A scorer returning the same values as ``scoring``.
+    """
+    return _RecordingScorer(check_scoring(estimator, scoring=scoring))
+
+
+def _format_seconds(seconds):
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
+
+
+class SearchProgress:
+    """Print the progress of a search: round, fits done, best score, time left.
+
+    Parameters
+    ----------
+    n_rounds : int or None, default=None
+        Number of rounds the search will run. None reads the search's
+        ``n_rounds`` parameter, or assumes one round when it has none.
+
+    file : file-like or None, default=None
+        Where to write; None means ``sys.stderr``.
+
+    min_interval : float or None, default=None
+        Least number of seconds between two printed updates (the start of a
+        round is always printed). None means 0.5 s on a terminal, where the line
+        is rewritten in place, and 10 s elsewhere (a log file), where each
+        update is a new line.
+
+    Attributes
+    ----------
+    n_fits_done_ : int
+        Cross-validation fits finished so far.
+
+    best_score_ : float or None
+        Best mean test score among the candidates whose folds have all finished,
+        when the search's scorer was wrapped with :func:`recording_scorer`.
+
+    lines_ : list of str
+        Every progress line written, for tests and logs.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import RandomizedSearchCV
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skhp.progress import SearchProgress, recording_scorer
+    >>> import io
+    >>> X, y = load_iris(return_X_y=True)
+    >>> est = LogisticRegression(max_iter=500)
+    >>> search = RandomizedSearchCV(est, {"C": [0.1, 1, 10]}, n_iter=3, cv=3,
+    ...                             scoring=recording_scorer(est), random_state=0)
+    >>> progress = SearchProgress(file=io.StringIO())
+    >>> search = search.set_callbacks(progress).fit(X, y)
+    >>> progress.n_fits_done_
+    9
+    """
+
+    def __init__(self, n_rounds=None, file=None, min_interval=None):
+        self.n_rounds = n_rounds
+        self.file = file
+        self.min_interval = min_interval
+
+    def __getstate__(self):
+        # Workers get the parameters and the address of the main process only.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["_handle"] = self.__dict__.get("_handle")
+        state.pop("file", None)
+        state.pop("lines_", None)
+        return state
+
+    # -- main process -------------------------------------------------------------
+
+    def setup(self, estimator, context):
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self._last_print = -math.inf
+        # path of a round's context -> [index, size, fits done, first fit's end]
+        self._groups = {}
+        self._current = None
+        self._fold_scores = {}  # (round path, candidate) -> list of fold scores
+        self.n_fits_done_ = 0
+        self.best_score_ = None
+        self.lines_ = []
+        n_rounds = self.n_rounds
+        if n_rounds is None:
+            n_rounds = getattr(estimator, "n_rounds", None) or 1
+        self._n_rounds = n_rounds
+        self._interval = self.min_interval
+        if self._interval is None:
+            self._interval = 0.5 if self._isatty() else 10.0
+        self._handle = callback_open_listener(self._receive)
+
+    def _isatty(self):
+        out = self.file if self.file is not None else sys.stderr
+        return bool(getattr(out, "isatty", lambda: False)())
+
+    def teardown(self, estimator, context):
+        callback_close_listener(self._handle)
+        self._write(final=True)
+
+    def _is_round(self, context):
+        # A round is the parent of the fits. Searches with rounds name their
+        # contexts "round"; one-shot searches (grid, randomized) have a single
+        # "search" context right under the root.
+        if "round" in context.task_name:
+            return True
+        return (
+            context.task_name == "search"
+            and context.parent.parent is None
+            and self._n_rounds == 1
+        )
+
+    def _open_round(self, path, size):
+        # Called with the lock held.
+        if path not in self._groups:
+            self._groups[path] = [len(self._groups), size, 0, time.monotonic()]
+        self._current = path
+
+    def on_fit_task_begin(self, estimator, context):
+        if context.parent is None:
+            return
+        if context.task_name.startswith("refit"):
+            self._write(force=True, note="refitting the best candidate")
+        elif context.max_subtasks:
+            if self._is_round(context):
+                with self._lock:
+                    self._open_round(_path(context), context.max_subtasks)
+                self._write(force=True)
+        else:  # a fit starts, possibly in a worker
+            _scores.values = []
+
+    def on_fit_task_end(self, estimator, context):
+        if context.parent is None or context.max_subtasks:
+            return False
+        if context.task_name.startswith("refit"):
+            return False
+        values = getattr(_scores, "values", None) or []
+        message = {
+            "round": _path(context.parent),
+            "round_size": context.parent.max_subtasks,
+            "task": context.task_id,
+            "n_splits": getattr(estimator, "n_splits_", None),
+            "score": values[0] if values else None,
+        }
+        _scores.values = []
+        try:
+            callback_send(self._handle, message)
+        except OSError:
+            # A worker that cannot reach the main process (remote cluster):
+            # progress of this fit is not shown, the search is unaffected.
+            pass
+        return False
+
+    def _receive(self, message):
+        with self._lock:
+            self._open_round(message["round"], message["round_size"])
+            group = self._groups[message["round"]]
+            group[2] += 1
+            if group[2] == 1:
+                # Time from the first finished fit on: starting the workers is
+                # not a cost the remaining fits will pay again.
+                group[3] = time.monotonic()
+            self.n_fits_done_ += 1
+            score, n_splits = message["score"], message["n_splits"]
+            if score is not None and n_splits:
+                key = (message["round"], message["task"] // n_splits)
+                folds = self._fold_scores.setdefault(key, [])
+                folds.append(score)
+                if len(folds) == n_splits:
+                    mean = sum(folds) / n_splits
+                    if math.isfinite(mean) and (
+                        self.best_score_ is None or mean > self.best_score_
+                    ):
+                        self.best_score_ = mean
+        self._write()
+
+    # -- display ----------------------------------------------------------------
+
+    def _time_left(self):
+        # Called with the lock held: the rate of the current round times the
+        # fits left in it and in the rounds still to come (assumed the same size).
+        if self._current is None:
+            return None
+        index, size, done, first_done = self._groups[self._current]
+        if done < 3:  # parallel fits finish in bunches: wait for a second bunch
+            return None
+        per_fit = (time.monotonic() - first_done) / (done - 1)
+        rounds_left = max(self._n_rounds - 1 - index, 0)
+        return per_fit * (size - done + rounds_left * size)
+
+    def _write(self, force=False, final=False, note=None):
+        now = time.monotonic()
+        with self._lock:
+            if not (force or final) and now - self._last_print < self._interval:
+                return
+            self._last_print = now
+            elapsed = _format_seconds(now - self._start)
+            best = "-" if self.best_score_ is None else f"{self.best_score_:.4f}"
+            if final:
+                line = f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
+            else:
+                round_, in_round, done = "-", 0, 0
+                if self._current is not None:
+                    index, in_round, done, _ = self._groups[self._current]
+                    round_ = index + 1
+                line = (
+                    f"round {round_}/{self._n_rounds} | fits {done}/{in_round} "
+                    f"| best {best} | elapsed {elapsed} "
+                    f"| left ~{_format_seconds(self._time_left())}"
+                )
+                if note:
+                    line += f" | {note}"
+            self.lines_.append(line)
+            self._print(line, final)
+
+    def _print(self, line, final):
+        out = self.file if self.file is not None else sys.stderr
+        if self._isatty():
+            # One line rewritten in place on a terminal, one line per update in a log.
+            out.write("\r\033[K" + line + ("\n" if final else ""))
+        else:
+            out.write(line + "\n")
+        out.flush()
+
+
+def _path(context):
+    """Task ids from the root context down to ``context``, as a hashable key."""
+    ids = []
+    while context is not None:
+        ids.append(context.task_id)
+        context = context.parent
+    return tuple(reversed(ids))

@@ -1,0 +1,268 @@
+"""End-to-end tests of ``skhp tune``, with tiny budgets."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+from skhp.cli import main
+
+TINY = ["--n-iter", "4", "--n-rounds", "2", "--cv", "2", "--max-iter", "5"]
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def blobs_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    rows = [[*map(str, x), label] for x, label in zip(X, y)]
+    return write_csv(tmp_path / "blobs.csv", ["a", "b", "c", "label"], rows)
+
+
+def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    status = main(["tune", "--max-samples", "300", *TINY, "--output", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "Best 4 of 4 candidates" in captured.out
+    assert "Which hyperparameters mattered" in captured.out
+    # Progress went to stderr, and ended with the summary line.
+    assert "round 2/2" in captured.err
+    assert "done: 8 fits" in captured.err
+
+    run = json.loads((out / "run.json").read_text())
+    assert run["data"] == {
+        "dataset": "digits",
+        "task": "classification",
+        "n_samples": 300,
+        "n_features": 64,
+    }
+    assert 0 < run["best_score"] <= 1
+    assert set(run["importance"]) <= {
+        "learning_rate_init",
+        "beta_1",
+        "batch_size",
+        "alpha",
+        "hidden_layer_sizes (layers)",
+        "hidden_layer_sizes (units)",
+        "learning_rate",
+        "decay_rate",
+    }
+    with open(out / "cv_results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    assert sorted(int(r["round"]) for r in rows) == [0, 0, 1, 1]
+    assert max(float(r["mean_test_score"]) for r in rows) == pytest.approx(
+        run["best_score"]
+    )
+    model = joblib.load(out / "best_model.joblib")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    assert model.score(X, y) > 0.5
+    for picture in ("search.png", "learning_curves.png", "importance.png"):
+        assert (out / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tune_without_matplotlib_says_how_to_get_pictures(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "out"
+    status = main(["tune", "--dataset", "iris", *TINY, "--quiet", "--output", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "pip install 'skhp[plots]'" in captured.out
+    assert not list(out.glob("*.png"))
+    assert captured.err == ""  # --quiet: no progress
+
+
+def test_tune_csv_classification(blobs_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--csv",
+            str(blobs_csv),
+            "--target",
+            "label",
+            *TINY,
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
+    assert status == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["data"]["task"] == "classification"
+    model = joblib.load(out / "best_model.joblib")
+    assert set(model.classes_) == {"yes", "no"}
+
+
+def test_csv_with_byte_order_mark(blobs_csv, tmp_path):
+    from skhp.cli._data import load_csv
+
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + blobs_csv.read_bytes())
+    X, y = load_csv(bom, "label")
+    assert X.shape == (60, 3)
+    assert set(y) == {"yes", "no"}
+
+
+def test_tune_csv_numeric_target_is_regression(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 2))
+    y = 3 * X[:, 0] - X[:, 1] + rng.normal(scale=0.1, size=50)
+    path = write_csv(
+        tmp_path / "reg.csv", ["x0", "x1", "y"], [[*x, t] for x, t in zip(X, y)]
+    )
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--csv",
+            str(path),
+            "--target",
+            "y",
+            *TINY,
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
+    assert status == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["data"]["task"] == "regression"
+    assert run["search"]["scoring"] == "r2"
+    assert "MLPRegressor" in capsys.readouterr().out
+
+
+def test_space_file_overrides_default(tmp_path, capsys):
+    space = tmp_path / "space.toml"
+    space.write_text(
+        "learning_rate_init = { loguniform = [0.001, 0.002] }\n"
+        "batch_size = [16]\n"
+        "hidden_layer_sizes = [[8], [8, 8]]\n"
+    )
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            *TINY,
+            "--space",
+            str(space),
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
+    assert status == 0
+    with open(out / "cv_results.csv") as f:
+        params = [json.loads(r["params"]) for r in csv.DictReader(f)]
+    for p in params:
+        assert 0.001 <= p["mlp__learning_rate_init"] <= 0.002
+        assert p["mlp__batch_size"] == 16
+        assert p["mlp__hidden_layer_sizes"] in ([8], [8, 8])
+
+
+def test_failed_candidates_are_summed_up_in_one_line(tmp_path, capsys):
+    # Candidates with an unknown solver fail; the others fit.
+    space = tmp_path / "space.json"
+    space.write_text(
+        json.dumps(
+            {
+                "default": False,
+                "solver": ["adam", "nonsense"],
+                "learning_rate_init": {"loguniform": [1e-3, 1e-2]},
+            }
+        )
+    )
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            "--n-iter",
+            "8",
+            "--n-rounds",
+            "1",
+            "--cv",
+            "2",
+            "--max-iter",
+            "3",
+            "--space",
+            str(space),
+            "--no-plots",
+            "--quiet",
+            "--output",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 0
+    with open(out / "cv_results.csv") as f:
+        rows = list(csv.DictReader(f))
+    n_failed = sum(json.loads(r["params"])["mlp__solver"] == "nonsense" for r in rows)
+    assert 0 < n_failed < 8
+    line = f"{n_failed} of 8 candidates failed to fit, e.g. "
+    assert line in captured.out
+    assert "InvalidParameterError" in captured.out
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "skhp", "tune", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "--dask-scheduler" in result.stdout
+    assert "--csv" in result.stdout
+
+
+def test_dask_local_cluster(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    status = main(
+        [
+            "tune",
+            "--dataset",
+            "iris",
+            "--n-iter",
+            "2",
+            "--n-rounds",
+            "1",
+            "--cv",
+            "2",
+            "--max-iter",
+            "3",
+            "--dask-local",
+            "1",
+            "--no-plots",
+            "--output",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "running on Dask" in captured.err
+    # The worker process sent its fits back to the progress line.
+    assert "done: 4 fits" in captured.err

@@ -1,0 +1,216 @@
+"""Bad data, bad options and bad space files end in one line and exit status 2."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from skhp.cli import main
+
+TINY = [
+    "--n-iter",
+    "2",
+    "--n-rounds",
+    "1",
+    "--cv",
+    "2",
+    "--max-iter",
+    "2",
+    "--no-plots",
+    "--quiet",
+]
+
+
+def run(capsys, tmp_path, *args):
+    status = main(["tune", *args, *TINY, "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    return status, err
+
+
+def assert_one_line_error(status, err, *fragments):
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skhp: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+GOOD_ROWS = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(20))
+
+BAD_CSVS = {
+    "missing column": ("a,b,y\n" + GOOD_ROWS, "label", "no column 'label'"),
+    "non-numeric feature": (
+        "a,b,label\n1,red,0\n2,blue,1\n" + GOOD_ROWS,
+        "label",
+        "not numeric",
+    ),
+    "one class": (
+        "a,b,label\n" + "\n".join(f"{i},{i},1" for i in range(20)),
+        "label",
+        "single class",
+    ),
+    "nan feature": ("a,b,label\n" + GOOD_ROWS + "\nnan,1,0", "label", "NaN"),
+    "inf feature": (
+        "a,b,label\n" + GOOD_ROWS + "\ninf,1,1",
+        "label",
+        "NaN or infinite",
+    ),
+    "empty file": ("", "label", "is empty"),
+    "header only": ("a,b,label\n", "label", "no data rows"),
+    "one sample": ("a,b,label\n1,2,0\n", "label", "single class"),
+    "two samples": ("a,b,label\n1,2,0\n3,4,1\n", "label", "too few"),
+    "ragged": ("a,b,label\n1,2,0\n3,4\n" + GOOD_ROWS, "label", "line 3: 2 fields"),
+    "empty target": ("a,b,label\n1,2,\n" + GOOD_ROWS, "label", "empty values"),
+    "nan target": ("a,b,label\n" + GOOD_ROWS + "\n1,2,nan", "label", "NaN"),
+    "target only": ("label\n0\n1\n0\n1", "label", "no feature columns"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CSVS))
+def test_bad_csv(case, tmp_path, capsys):
+    text, target, message = BAD_CSVS[case]
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    status, err = run(capsys, tmp_path, "--csv", str(path), "--target", target)
+    assert_one_line_error(status, err, message)
+
+
+def test_regression_target_with_strings(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("a,y\n" + "\n".join(f"{i},v{i}" for i in range(20)))
+    status, err = run(
+        capsys, tmp_path, "--csv", str(path), "--target", "y", "--task", "regression"
+    )
+    assert_one_line_error(status, err, "must be numeric")
+
+
+def test_class_smaller_than_folds(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("a,y\n" + "\n".join(f"{i},{int(i == 0)}" for i in range(20)))
+    status, err = run(capsys, tmp_path, "--csv", str(path), "--target", "y")
+    assert_one_line_error(status, err, "fewer than the 2 folds")
+
+
+def test_unreadable_files(tmp_path, capsys):
+    status, err = run(
+        capsys, tmp_path, "--csv", str(tmp_path / "nope.csv"), "--target", "y"
+    )
+    assert_one_line_error(status, err, "no such file")
+    status, err = run(capsys, tmp_path, "--csv", str(tmp_path), "--target", "y")
+    assert_one_line_error(status, err, "is a directory")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 10)
+    status, err = run(capsys, tmp_path, "--csv", str(binary), "--target", "y")
+    assert_one_line_error(status, err, "cannot read")
+
+
+def test_csv_needs_target(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("a,y\n1,0\n")
+    status, err = run(capsys, tmp_path, "--csv", str(path))
+    assert_one_line_error(status, err, "--target")
+
+
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        ("{not json", "space.json", "not valid"),
+        (
+            '{"learning_rate_init": {"cauchy": [1, 2]}}',
+            "space.json",
+            "unknown distribution 'cauchy'",
+        ),
+        (
+            '{"learning_rate_init": {"loguniform": [1]}}',
+            "space.json",
+            "bad arguments for loguniform",
+        ),
+        ('{"dropout": [0.1, 0.2]}', "space.json", "no parameter 'dropout'"),
+        ("batch_size = []", "space.toml", "empty list"),
+        ("batch_size = [", "space.toml", "not valid"),
+        ('solver = "fast"', "space.toml", "every fit failed; the last error: "),
+    ],
+)
+def test_bad_space_file(content, name, message, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_text(content)
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--space", str(path))
+    assert_one_line_error(status, err, message)
+
+
+def test_unknown_scoring(tmp_path, capsys):
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--scoring", "acuracy")
+    assert_one_line_error(status, err, "unknown scoring 'acuracy'")
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["tune", "--n-iter", "zero"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["tune", "--dataset", "mnist"])
+    assert exc.value.code == 2
+
+
+def write_idx(path, array):
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_fashion_mnist_from_idx_files(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 30), ("t10k", 10)):
+        write_idx(
+            tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+            rng.integers(0, 256, size=(n, 28, 28)),
+        )
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 2)
+    monkeypatch.setenv("SKHP_FASHION_MNIST_DIR", str(tmp_path))
+    from skhp.cli._data import load_dataset
+
+    X, y = load_dataset("fashion-mnist")
+    assert X.shape == (40, 784)
+    assert 0 <= X.min() and X.max() <= 1
+    assert np.bincount(y).tolist() == [20, 20]
+    status = main(
+        ["tune", "--dataset", "fashion-mnist", *TINY, "--output", str(tmp_path / "out")]
+    )
+    assert status == 0
+
+
+def test_fashion_mnist_missing_says_how_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SKHP_FASHION_MNIST_DIR", str(tmp_path / "empty"))
+    status, err = run(capsys, tmp_path, "--dataset", "fashion-mnist")
+    assert_one_line_error(status, err, "apt-get install dataset-fashion-mnist")
+
+
+def test_truncated_idx_file(tmp_path):
+    from skhp.cli._data import DataError, read_idx
+
+    path = tmp_path / "bad-idx1-ubyte"
+    path.write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 10) + b"\x00" * 3)
+    with pytest.raises(DataError, match="truncated"):
+        read_idx(path)
+
+
+def test_installed_fashion_mnist():
+    from skhp.cli._data import FASHION_MNIST_DIR, load_dataset
+
+    if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("the Debian package dataset-fashion-mnist is not installed")
+    X, y = load_dataset("fashion-mnist")
+    assert X.shape == (70000, 784)
+    assert np.bincount(y).tolist() == [7000] * 10
+
+
+def test_dask_without_distributed_says_how_to_install(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--dask-local", "1")
+    assert_one_line_error(status, err, "pip install 'skhp[dask]'")

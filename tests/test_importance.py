@@ -1,0 +1,97 @@
+"""Hyperparameter importances recover which parameter drives the score."""
+
+import numpy as np
+import pytest
+from scipy.stats import loguniform
+from sklearn.datasets import load_iris
+from sklearn.linear_model import RidgeClassifier
+from sklearn.model_selection import RandomizedSearchCV
+
+from skhp.inspection import candidate_features, hyperparameter_importance
+
+
+def synthetic_results(n=60, seed=0):
+    """Scores that depend on the learning rate (log scale) and a little on beta."""
+    rng = np.random.default_rng(seed)
+    lr = 10 ** rng.uniform(-4, -1, n)
+    beta = 1 - 10 ** rng.uniform(-3, -1, n)
+    alpha = 10 ** rng.uniform(-6, -1, n)
+    layers = [
+        tuple([int(w)] * int(k))
+        for w, k in zip(rng.integers(16, 256, n), rng.integers(1, 4, n))
+    ]
+    score = -((np.log10(lr) + 2.5) ** 2) - 0.1 * np.abs(np.log10(1 - beta) + 2)
+    params = [
+        {
+            "mlp__learning_rate_init": a,
+            "mlp__beta_1": b,
+            "mlp__alpha": c,
+            "mlp__hidden_layer_sizes": h,
+            "mlp__solver": "adam",
+        }
+        for a, b, c, h in zip(lr, beta, alpha, layers)
+    ]
+    return {"params": params, "mean_test_score": score}
+
+
+@pytest.mark.parametrize("method", ["fanova", "permutation"])
+def test_learning_rate_ranks_first(method):
+    result = hyperparameter_importance(
+        synthetic_results(), method=method, random_state=0
+    )
+    assert result.names[0] == "learning_rate_init"
+    assert result.importances[0] > 3 * result.importances[-1]
+    assert list(result.importances) == sorted(result.importances, reverse=True)
+    assert result.n_candidates == 60
+
+
+def test_fanova_shares_are_fractions():
+    result = hyperparameter_importance(synthetic_results(), random_state=0)
+    assert np.all(result.importances >= 0)
+    assert result.importances.sum() <= 1 + 1e-9
+    assert result.importances[0] > 0.5
+    assert not np.any(result.importances_std)
+
+
+def test_encoding_follows_sampling_scales():
+    X, names = candidate_features(synthetic_results(n=10))
+    # The fixed solver is left out; layer sizes give layers and units.
+    assert names == [
+        "alpha",
+        "beta_1",
+        "hidden_layer_sizes (layers)",
+        "hidden_layer_sizes (units)",
+        "learning_rate_init",
+    ]
+    results = synthetic_results(n=10)
+    lr = np.array([p["mlp__learning_rate_init"] for p in results["params"]])
+    beta = np.array([p["mlp__beta_1"] for p in results["params"]])
+    np.testing.assert_allclose(X[:, 4], np.log10(lr))
+    np.testing.assert_allclose(X[:, 1], np.log10(1 - beta))
+
+
+def test_failed_candidates_are_ignored():
+    results = synthetic_results(n=30)
+    results["mean_test_score"][:5] = np.nan
+    assert hyperparameter_importance(results, random_state=0).n_candidates == 25
+
+
+def test_real_search_and_errors():
+    X, y = load_iris(return_X_y=True)
+    search = RandomizedSearchCV(
+        RidgeClassifier(),
+        {"alpha": loguniform(1e-4, 1e2)},
+        n_iter=8,
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    result = hyperparameter_importance(search, random_state=0)
+    assert result.names == ["alpha"]
+    with pytest.raises(ValueError, match="at least 3 candidates"):
+        hyperparameter_importance(
+            {"params": [{"C": 1}, {"C": 2}], "mean_test_score": [0.1, 0.2]}
+        )
+    with pytest.raises(ValueError, match="not fitted"):
+        hyperparameter_importance(RandomizedSearchCV(RidgeClassifier(), {}))
+    with pytest.raises(ValueError, match="method"):
+        hyperparameter_importance(search, method="shap")
