@@ -103,29 +103,55 @@ def test_killed_worker_changes_nothing(client, data):
     local = make_searches(n_iter=12)[-1]
     local.fit(X, y)
 
-    pids = client.run(os.getpid)
-    victim = next(iter(pids.values()))
-    killed = threading.Event()
+    victim = next(iter(client.run(os.getpid).values()))
+    searching, killed_mid_search = threading.Event(), threading.Event()
 
-    def kill_after_first_results():
-        # wait until the cluster has done some work, then kill a worker
+    def kill_once_the_cluster_is_busy():
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if sum(len(v) for v in client.processing().values()) > 0:
-                time.sleep(0.3)
-                os.kill(victim, signal.SIGKILL)
-                killed.set()
+                time.sleep(0.1)
+                if searching.is_set():
+                    os.kill(victim, signal.SIGKILL)
+                    killed_mid_search.set()
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
 
     remote = make_searches(n_iter=12)[-1]
-    killer = threading.Thread(target=kill_after_first_results, daemon=True)
+    killer = threading.Thread(target=kill_once_the_cluster_is_busy, daemon=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with parallel_config(backend="dask"):
+            searching.set()
             killer.start()
             remote.fit(X, y)
+            searching.clear()
     killer.join(timeout=5)
-    assert killed.is_set(), "the worker was not killed during the search"
-    assert victim not in client.run(os.getpid).values()
+    assert killed_mid_search.is_set(), "the worker was not killed during the search"
     assert_same_results(remote, local)
+
+
+def test_a_round_that_lost_work_runs_again():
+    from skhp.model_selection._coarse_to_fine import _evaluate_surviving_lost_workers
+
+    class FutureCancelledError(Exception):
+        __module__ = "distributed.client"
+
+    calls = []
+
+    def flaky(candidates, **kwargs):
+        calls.append(kwargs["callback_ctx"])
+        if len(calls) < 3:
+            raise FutureCancelledError("already forgotten")
+        return {"params": candidates}
+
+    with pytest.warns(UserWarning, match="lost work during round 4"):
+        result = _evaluate_surviving_lost_workers(flaky, 4, ["a"], callback_ctx="ctx")
+    assert result == {"params": ["a"]}
+    assert calls == ["ctx", None, None]
+
+    def broken(candidates, **kwargs):
+        raise ValueError("a real error")
+
+    with pytest.raises(ValueError, match="a real error"):
+        _evaluate_surviving_lost_workers(broken, 0, ["a"], callback_ctx=None)

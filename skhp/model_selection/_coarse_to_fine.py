@@ -1,6 +1,9 @@
 """CoarseToFineSearchCV: sample on the right scale, zoom in, round after round."""
 
+import asyncio
+import concurrent.futures
 import os
+import warnings
 from numbers import Integral, Real
 
 import joblib
@@ -11,6 +14,45 @@ from .._compat import BaseSearchCV, Interval, _fit_context
 from . import _checkpoint
 from ._space import SearchSpace
 from ._zoom import ZoomSampler, round_sizes
+
+
+# A round whose cluster lost work (a killed Dask worker, say) is run again
+# this many times before the error is passed on.
+_LOST_WORK_RETRIES = 3
+
+
+def _lost_work(exc):
+    """Whether ``exc`` says the cluster lost work, rather than a fit failing.
+
+    Dask raises these when a worker dies holding a task's result or the only
+    copy of scattered data; the same candidates can simply be run again.
+    """
+    if isinstance(exc, (concurrent.futures.CancelledError, asyncio.CancelledError)):
+        return True
+    return type(exc).__module__.split(".")[0] == "distributed"
+
+
+def _evaluate_surviving_lost_workers(evaluate_candidates, round_idx, candidates,
+                                     **kwargs):
+    """``evaluate_candidates``, re-run when the cluster loses work.
+
+    ``BaseSearchCV``'s ``evaluate_candidates`` records nothing until all of a
+    round's fits have returned, so running the round again neither loses nor
+    duplicates candidates, and the fits (seeded) give the same results. A
+    callback context takes each fit once, so the re-run reports no progress.
+    """
+    for attempt in range(_LOST_WORK_RETRIES + 1):
+        try:
+            return evaluate_candidates(candidates, **kwargs)
+        except Exception as exc:
+            if attempt == _LOST_WORK_RETRIES or not _lost_work(exc):
+                raise
+            kwargs["callback_ctx"] = None
+            warnings.warn(
+                f"The cluster lost work during round {round_idx} "
+                f"({type(exc).__name__}: {exc}); running the round again.",
+                UserWarning,
+            )
 
 
 class CoarseToFineSearchCV(BaseSearchCV):
@@ -416,7 +458,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 ).call_on_fit_task_begin(estimator=self)
             ledger["pending"], ledger["pending_round"] = len(candidates), round_idx
             try:
-                results = evaluate_candidates(
+                results = _evaluate_surviving_lost_workers(
+                    evaluate_candidates,
+                    round_idx,
                     candidates,
                     more_results={"round": [round_idx] * len(candidates)},
                     callback_ctx=round_ctx,
