@@ -5,8 +5,13 @@ Training many models in parallel: the "caviar" approach
 With enough compute you do not babysit: you train many models at once with
 different hyperparameters and keep the best, like a fish laying many eggs.
 A scikit-learn search already does this; ``n_jobs`` spreads its fits over
-local cores and joblib's Dask backend spreads them over a cluster (here a
-local one: pass the address of a real scheduler to ``Client`` instead).
+local cores and joblib's Dask backend spreads them over a cluster: a local
+one here, or an existing one with ``--scheduler ADDRESS`` (the address its
+scheduler prints, such as ``tcp://10.0.0.5:8786``). Pointing a search at a
+cluster is two lines and no change to the search::
+
+    with Client("tcp://10.0.0.5:8786"), joblib.parallel_config(backend="dask"):
+        search.fit(X, y)
 
 The same coarse-to-fine search runs three times: one fit at a time, on all
 local cores, and on a Dask cluster of two worker processes. The candidates and
@@ -16,6 +21,7 @@ Run ``python examples/plot_caviar_parallel.py [--quick] [--save FILE]``.
 """
 
 import argparse
+import contextlib
 import time
 
 import joblib
@@ -49,6 +55,11 @@ def main():
     parser.add_argument(
         "--save", metavar="FILE", help="save the figure instead of showing it"
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler to use instead of a local cluster",
+    )
     args = parser.parse_args()
 
     X, y = load_digits(return_X_y=True)
@@ -72,16 +83,21 @@ def main():
     else:
         # Quick mode (the tests): worker threads in this process, not new
         # processes, which take seconds to start.
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=not args.quick,
-            dashboard_address=":0",
-        )
-        with cluster, Client(cluster), joblib.parallel_config(backend="dask"):
+        if args.scheduler:  # an existing cluster
+            cluster, name = contextlib.nullcontext(), "Dask cluster"
+            client = Client(args.scheduler)
+        else:
+            cluster = LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=not args.quick,
+                dashboard_address=":0",
+            )
+            client, name = Client(cluster), "Dask, 2 workers"
+        with cluster, client, joblib.parallel_config(backend="dask"):
             start = time.perf_counter()
-            searches["Dask, 2 workers"] = make_search(*budget, -1).fit(X, y)
-            times["Dask, 2 workers"] = time.perf_counter() - start
+            searches[name] = make_search(*budget, -1).fit(X, y)
+            times[name] = time.perf_counter() - start
 
     reference = searches["one at a time"].cv_results_["mean_test_score"]
     for name, search in searches.items():

@@ -42,10 +42,12 @@ _PREDICT_CHUNK = 512
 
 def _dot_into(a, b, out):
     """``out[...] = a @ b`` without a temporary when ``a`` is dense."""
-    if sp.issparse(a):
-        out[...] = safe_sparse_dot(a, b)
-    else:
+    # isinstance on ndarray first: scipy's issparse costs microseconds, and
+    # this runs several times per mini-batch
+    if isinstance(a, np.ndarray):
         np.matmul(a, b, out=out)
+    else:
+        out[...] = safe_sparse_dot(a, b)
 
 
 def _weight_gradient_into(inputs, delta, coef, l2, out):
@@ -54,7 +56,7 @@ def _weight_gradient_into(inputs, delta, coef, l2, out):
     For dense C-ordered arrays the penalty is the GEMM's ``beta * C`` term,
     which saves a pass over the weights and a scratch array.
     """
-    if l2 and not sp.issparse(inputs) and inputs.flags.c_contiguous:
+    if l2 and isinstance(inputs, np.ndarray) and inputs.flags.c_contiguous:
         np.multiply(coef, l2, out=out)
         gemm = get_blas_funcs("gemm", (out,))
         # In Fortran order out.T = delta.T @ inputs: all views, no copies.

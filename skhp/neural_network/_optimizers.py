@@ -18,6 +18,8 @@ arithmetic. BLAS's axpy (``y += a * x``) does in one pass what numpy needs
 two for.
 """
 
+import math
+
 import numpy as np
 from scipy.linalg.blas import get_blas_funcs
 
@@ -298,8 +300,10 @@ class AdamOptimizer(BaseOptimizer):
         np.multiply(grads, grads, out=grads)
         v.add(grads, 1 - b2)
         # m / (sqrt(v) + eps), with m and v kept as scale * values
-        root = np.sqrt(v.scale)
-        step_size = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        # Python floats: a numpy float64 scalar would make numpy do the
+        # float32 arithmetic below in float64 (NEP 50), at twice the cost.
+        root = math.sqrt(v.scale)
+        step_size = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         denominator = np.sqrt(v.values, out=grads)
         denominator += self.epsilon / root
         np.divide(m.values, denominator, out=denominator)
@@ -353,7 +357,7 @@ class RMSpropOptimizer(BaseOptimizer):
         np.multiply(grads, grads, out=scratch)
         squares.add(scratch, 1 - b2)
         # sqrt(s / (1 - b2**t)) == c * sqrt(values)
-        c = np.sqrt(squares.scale / (1 - b2**self.t))
+        c = math.sqrt(squares.scale / (1 - b2**self.t))  # a Python float
         np.sqrt(squares.values, out=scratch)
         scratch += self.epsilon / c
         np.divide(grads, scratch, out=scratch)
