@@ -13,7 +13,7 @@ rows' weights: BLAS does them in a third of the time of ``sum(axis=0)``.
 import numpy as np
 
 
-def batch_norm_forward(Z, gamma, beta, epsilon, xhat_out, out, row_weights):
+def batch_norm_forward(Z, gamma, beta, epsilon, centered_out, out, row_weights):
     """Normalize ``Z`` with its own (batch) statistics, then scale and shift.
 
     Parameters
@@ -24,10 +24,12 @@ def batch_norm_forward(Z, gamma, beta, epsilon, xhat_out, out, row_weights):
         Learnable scale and shift.
     epsilon : float
         Added to the variance for numerical stability.
-    xhat_out : ndarray of shape (n_samples, n_units)
-        Receives the normalized values, which the backward pass needs.
+    centered_out : ndarray of shape (n_samples, n_units)
+        Receives ``Z - mean``, which the backward pass needs. (The
+        normalized values are ``centered_out * inv_std``; keeping them
+        unscaled saves a pass here and costs none there.)
     out : ndarray of shape (n_samples, n_units)
-        Receives ``gamma * xhat + beta``.
+        Receives ``gamma * (Z - mean) * inv_std + beta``.
     row_weights : ndarray of shape (n_samples,)
         Each row's share of the statistics, summing to 1: ``1 / n_samples``
         each without sample weights, else ``w / sum(w)``.
@@ -38,24 +40,24 @@ def batch_norm_forward(Z, gamma, beta, epsilon, xhat_out, out, row_weights):
         The batch's mean and (biased) variance, and ``1 / sqrt(var + eps)``.
     """
     mean = row_weights @ Z
-    np.subtract(Z, mean, out=xhat_out)
+    np.subtract(Z, mean, out=centered_out)
     # Z is no longer needed once centred, so ``out`` can hold the squares.
-    np.multiply(xhat_out, xhat_out, out=out)
+    np.multiply(centered_out, centered_out, out=out)
     var = row_weights @ out
     inv_std = 1.0 / np.sqrt(var + epsilon)
-    xhat_out *= inv_std
-    np.multiply(xhat_out, gamma, out=out)
+    np.multiply(centered_out, gamma * inv_std, out=out)
     out += beta
     return mean, var, inv_std
 
 
-def batch_norm_backward(dY, xhat, gamma, inv_std, weight_fraction, ones,
+def batch_norm_backward(dY, centered, gamma, inv_std, weight_fraction, ones,
                         grad_gamma, grad_beta, scratch):
     """Backpropagate through batch normalization, in place.
 
     On return ``dY`` holds the gradient with respect to the layer's input
     ``Z``, and ``grad_gamma``, ``grad_beta`` the parameters' gradients.
-    With weights ``w`` summing to ``W``, and ``f = w / W``::
+    With ``xhat = centered * inv_std`` and weights ``w`` summing to ``W``,
+    ``f = w / W``::
 
         dZ = gamma * inv_std * (dY - f * (sum(dY) + xhat * sum(dY * xhat)))
 
@@ -63,8 +65,8 @@ def batch_norm_backward(dY, xhat, gamma, inv_std, weight_fraction, ones,
     ----------
     dY : ndarray of shape (n_samples, n_units)
         Gradient of the loss with respect to the layer's output; overwritten.
-    xhat : ndarray of shape (n_samples, n_units)
-        Normalized values from the forward pass.
+    centered : ndarray of shape (n_samples, n_units)
+        ``Z - mean`` from the forward pass.
     gamma, inv_std : ndarray of shape (n_units,)
         Scale and inverse standard deviation from the forward pass.
     weight_fraction : float or ndarray of shape (n_samples, 1)
@@ -78,13 +80,14 @@ def batch_norm_backward(dY, xhat, gamma, inv_std, weight_fraction, ones,
         Work space.
     """
     np.matmul(ones, dY, out=grad_beta)
-    np.einsum("ij,ij->j", dY, xhat, out=grad_gamma)
+    np.einsum("ij,ij->j", dY, centered, out=grad_gamma)
+    grad_gamma *= inv_std
     if np.ndim(weight_fraction) == 0:
         # a scalar share folds into the two vectors: one pass fewer
-        np.multiply(xhat, grad_gamma * weight_fraction, out=scratch)
+        np.multiply(centered, grad_gamma * (inv_std * weight_fraction), out=scratch)
         scratch += grad_beta * weight_fraction
     else:
-        np.multiply(xhat, grad_gamma, out=scratch)
+        np.multiply(centered, grad_gamma * inv_std, out=scratch)
         scratch += grad_beta
         scratch *= weight_fraction
     dY -= scratch

@@ -345,14 +345,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if batch_norm == "before":
                 ws.statistics[i] = batch_norm_forward(
                     Z, self.bn_gammas_[i], self.bn_betas_[i],
-                    self.batch_norm_epsilon, ws.xhat[i][:m], Z, row_weights,
+                    self.batch_norm_epsilon, ws.centered[i][:m], Z, row_weights,
                 )
                 hidden_activation(Z)
             elif batch_norm == "after":
                 hidden_activation(Z)
                 ws.statistics[i] = batch_norm_forward(
                     Z, self.bn_gammas_[i], self.bn_betas_[i],
-                    self.batch_norm_epsilon, ws.xhat[i][:m], ws.normalized[i][:m],
+                    self.batch_norm_epsilon, ws.centered[i][:m], ws.normalized[i][:m],
                     row_weights,
                 )
             else:
@@ -416,7 +416,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     derivative(ws.outputs[j][:m], previous)
                 _, _, inv_std = ws.statistics[j]
                 batch_norm_backward(
-                    previous, ws.xhat[j][:m], self.bn_gammas_[j], inv_std,
+                    previous, ws.centered[j][:m], self.bn_gammas_[j], inv_std,
                     weight_fraction, ws.ones[:m], ws.gamma_grads[j],
                     ws.beta_grads[j], ws.scratch[j][:m],
                 )

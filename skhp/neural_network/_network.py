@@ -100,7 +100,7 @@ class Workspace:
         self.outputs = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
         self.deltas = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
         if layout.batch_norm:
-            self.xhat = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+            self.centered = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
             # one work array serves every layer: layers are handled in turn
             shared = np.empty(batch_size * max(hidden), dtype=dtype)
             self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
