@@ -50,6 +50,7 @@ def test_caviar_example_uses_an_existing_cluster(tmp_path):
     }
     # a scheduler and workers already running, as on a real cluster
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
                                   dashboard_address=":0") as cluster:
         result = subprocess.run(
             [sys.executable, str(EXAMPLES[0].parent / "plot_caviar_parallel.py"),
