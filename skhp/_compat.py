@@ -23,8 +23,16 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 
+# Cross-process transport of scikit-learn's callbacks (used by skhp.progress).
+from sklearn.callback._transport import close_listener as callback_close_listener
+from sklearn.callback._transport import open_listener as callback_open_listener
+from sklearn.callback._transport import send as callback_send
+
 __all__ = [
     "BaseSearchCV",
+    "callback_close_listener",
+    "callback_open_listener",
+    "callback_send",
     "LOSS_FUNCTIONS",
     "HasMethods",
     "Interval",
@@ -37,8 +45,3 @@ __all__ = [
     "_get_additional_lbfgs_options_dict",
     "validate_params",
 ]
-
-# Cross-process transport of scikit-learn's callbacks (used by skhp.progress).
-from sklearn.callback._transport import close_listener as callback_close_listener
-from sklearn.callback._transport import open_listener as callback_open_listener
-from sklearn.callback._transport import send as callback_send

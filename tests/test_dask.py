@@ -10,7 +10,6 @@ import threading
 import time
 import warnings
 
-import numpy as np
 import pytest
 from joblib import parallel_config
 from numpy.testing import assert_allclose

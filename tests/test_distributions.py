@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from sklearn.dummy import DummyRegressor
-from sklearn.linear_model import Ridge
 from sklearn.model_selection import RandomizedSearchCV
 
 from skhp import distributions
