@@ -1,6 +1,6 @@
-"""Every private scikit-learn name skhp relies on, imported in one place.
+"""Every private scikit-learn (and joblib) name skhp relies on, in one place.
 
-A scikit-learn release that moves one of these costs a change to this file only.
+A release that moves one of these costs a change to this file only.
 
 Besides these imports, ``CoarseToFineSearchCV`` overrides one private method of
 ``BaseSearchCV``, ``_format_results(candidate_params, n_splits, out,
@@ -8,6 +8,8 @@ more_results)``, to put rounds restored from a checkpoint, or in which every fit
 failed, into ``cv_results_``; ``tests/model_selection`` covers both paths.
 """
 
+from joblib._parallel_backends import LokyBackend, MultiprocessingBackend
+from joblib.parallel import get_active_backend as get_active_joblib_backend
 from sklearn.base import _fit_context
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.neural_network._base import LOSS_FUNCTIONS
@@ -28,11 +30,16 @@ from sklearn.callback._transport import close_listener as callback_close_listene
 from sklearn.callback._transport import open_listener as callback_open_listener
 from sklearn.callback._transport import send as callback_send
 
+# joblib's backends that run tasks in other processes (and pickle their inputs).
+process_based_joblib_backends = (LokyBackend, MultiprocessingBackend)
+
 __all__ = [
     "BaseSearchCV",
     "callback_close_listener",
     "callback_open_listener",
     "callback_send",
+    "get_active_joblib_backend",
+    "process_based_joblib_backends",
     "LOSS_FUNCTIONS",
     "HasMethods",
     "Interval",

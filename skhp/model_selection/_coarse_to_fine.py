@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 
 from .._compat import BaseSearchCV, Interval, _fit_context
 from . import _checkpoint
+from ._sharing import shared_with_workers
 from ._space import SearchSpace
 from ._zoom import ZoomSampler, round_sizes
 
@@ -312,7 +313,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self._fit_inputs = (X, y, params)
         self._ledger = None
         try:
-            super().fit(X, y, **params)
+            # X goes to the workers once, not with every batch of tasks
+            with shared_with_workers(X, self.n_jobs) as X_for_tasks:
+                super().fit(X_for_tasks, y, **params)
             ledger = self._ledger
             if len(ledger["params"]) > len(self.cv_results_["params"]):
                 # The last round(s) failed entirely: BaseSearchCV never saw them.
