@@ -14,6 +14,7 @@ medians and ratios (see /work/shared/MEASURING.md).
 Usage::
 
     python benchmarks/search_overhead.py [--repeats 5] [--n-iter 2000]
+        [--skip-free] [--skip-parallel] [--workload SVC|MLPClassifier]
 """
 
 import argparse
@@ -89,6 +90,8 @@ def main():
     parser.add_argument("--real-n-iter", type=int, default=60)
     parser.add_argument("--skip-parallel", action="store_true")
     parser.add_argument("--skip-free", action="store_true")
+    parser.add_argument("--workload", choices=["SVC", "MLPClassifier"], action="append",
+                        help="time only this real estimator (repeatable; default: both)")
     args = parser.parse_args()
 
     if not args.skip_free:
@@ -126,7 +129,7 @@ def main():
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the networks' ConvergenceWarning
         run(RandomizedSearchCV, "SVC", 2)()  # start the worker pool once
-        for workload in workloads:
+        for workload in args.workload or workloads:
             for name, cls in [("CoarseToFineSearchCV", CoarseToFineSearchCV),
                               ("RandomizedSearchCV", RandomizedSearchCV)]:
                 t1, t2 = alternate(run(cls, workload, 1), run(cls, workload, 2), repeats)
