@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -32,7 +31,7 @@ from skhp._compat import (
 from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
 from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
 from skhp.neural_network._network import ParameterLayout, Workspace
-from skhp.neural_network._optimizers import OPTIMIZERS
+from skhp.neural_network._optimizers import OPTIMIZERS, axpy
 from skhp.neural_network._schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
@@ -53,18 +52,15 @@ def _dot_into(a, b, out):
 def _weight_gradient_into(inputs, delta, coef, l2, out):
     """``out[...] = inputs.T @ delta + l2 * coef``, in place.
 
-    For dense C-ordered arrays the penalty is the GEMM's ``beta * C`` term,
-    which saves a pass over the weights and a scratch array.
+    The product is the GEMM floor's own call and the penalty one axpy pass.
+    Folding the penalty into the GEMM as its ``beta * C`` term was measured
+    slower on an AMD EPYC (1.11 ms against 1.05 ms for the first layer): it
+    needs the same pass over the weights to scale C first, and then the
+    GEMM reads C too.
     """
-    if l2 and isinstance(inputs, np.ndarray) and inputs.flags.c_contiguous:
-        np.multiply(coef, l2, out=out)
-        gemm = get_blas_funcs("gemm", (out,))
-        # In Fortran order out.T = delta.T @ inputs: all views, no copies.
-        gemm(1.0, delta.T, inputs.T, beta=1.0, c=out.T, trans_b=1, overwrite_c=1)
-        return
     _dot_into(inputs.T, delta, out)
     if l2:
-        out += l2 * coef
+        axpy(coef, out, l2)
 
 
 def _check_magnitude(X):
