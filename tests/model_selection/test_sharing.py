@@ -12,7 +12,7 @@ from skhp.model_selection._sharing import shared_with_workers, worth_sharing
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="sharing is POSIX-only")
 
-# 2,000 x 64 float64: 1,000 KiB, between the 64 KiB and 1 MiB bounds
+# 2,000 x 64 float64: 1,000 KiB, between the 128 KiB and 1 MiB bounds
 X_MID = np.random.RandomState(0).rand(2000, 64)
 
 
@@ -25,7 +25,7 @@ def test_only_mid_sized_numeric_arrays_in_processes_are_shared():
     assert worth_sharing(X_MID.astype(np.float32), n_jobs=-1)
     assert not worth_sharing(X_MID, n_jobs=1)
     assert not worth_sharing(X_MID, n_jobs=None)  # None means 1 outside parallel_config
-    assert not worth_sharing(X_MID[:100], n_jobs=2)  # small: pickling is cheaper
+    assert not worth_sharing(X_MID[:200], n_jobs=2)  # 100 KiB: pickling is cheaper
     assert not worth_sharing(np.vstack([X_MID, X_MID]), n_jobs=2)  # joblib maps it itself
     assert not worth_sharing(X_MID.tolist(), n_jobs=2)
     assert not worth_sharing(sp.csr_matrix(X_MID), n_jobs=2)
