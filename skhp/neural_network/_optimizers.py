@@ -25,10 +25,23 @@ from scipy.linalg.blas import get_blas_funcs
 
 from skhp.neural_network._schedules import ADAPTIVE_MIN_RATE
 
+# Native-order types BLAS's axpy updates in place (np.dtype equality: '>f8' differs).
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def axpy(x, y, a):
     """``y += a * x`` in place, in one pass (BLAS) for contiguous vectors."""
-    if x.flags.c_contiguous and y.flags.c_contiguous and x.dtype == y.dtype:
+    # BLAS writes into y only when f2py can pass it without a copy: an
+    # aligned, writeable, native-order float32/float64 array (else the update
+    # would land in the copy and be lost).
+    if (
+        x.flags.c_contiguous
+        and y.flags.c_contiguous
+        and y.flags.aligned
+        and y.flags.writeable
+        and x.dtype == y.dtype
+        and y.dtype in _BLAS_DTYPES
+    ):
         get_blas_funcs("axpy", (y,))(x.ravel(), y.ravel(), a=a)
     else:
         y += a * x

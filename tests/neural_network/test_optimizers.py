@@ -177,3 +177,14 @@ def test_axpy_matches_numpy(dtype):
         expected = ys - 2.0 * xs
         axpy(xs, ys, -2.0)
         assert_allclose(ys, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("y", [
+    np.zeros(8, dtype=">f8"),  # big-endian: f2py would pass BLAS a copy
+    np.zeros(8, dtype=np.float16),  # no BLAS routine: f2py would upcast a copy
+    np.frombuffer(bytearray(8 * 8 + 1), dtype=np.float64, offset=1, count=8),  # misaligned
+], ids=["big-endian", "float16", "misaligned"])
+def test_axpy_updates_arrays_blas_would_copy(y):
+    from skhp.neural_network._optimizers import axpy
+    axpy(np.ones(8, dtype=y.dtype), y, 2.0)
+    assert_allclose(y, 2.0)
