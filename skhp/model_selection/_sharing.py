@@ -100,18 +100,16 @@ def shared_with_workers(X, n_jobs):
     if not worth_sharing(X, n_jobs):
         yield X
         return
-    try:
-        folder = tempfile.mkdtemp(prefix="skhp-search-", dir=_temp_folder())
-    except OSError:
-        yield X
-        return
+    folder = None
     try:
         try:
+            folder = tempfile.mkdtemp(prefix="skhp-search-", dir=_temp_folder())
             path = os.path.join(folder, "X.npy")
             np.save(path, X, allow_pickle=False)
             shared = np.load(path, mmap_mode="c")
-        except OSError:
+        except OSError:  # no such folder, no space: joblib pickles X as before
             shared = X
         yield shared
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
