@@ -285,6 +285,17 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return_train_score=return_train_score,
         )
 
+    # What fit keeps on the instance while it runs. BaseSearchCV sends the search
+    # itself to every task (scikit-learn >= 1.9 passes it to the callbacks as
+    # ``caller``), so a pickled search must not carry X or the rounds so far.
+    _in_fit_attributes = ("_fit_inputs", "_ledger")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object's is __dict__ itself
+        for name in self._in_fit_attributes:
+            state.pop(name, None)
+        return state
+
     @_fit_context(
         # CoarseToFineSearchCV.estimator is not validated yet
         prefer_skip_nested_validation=False

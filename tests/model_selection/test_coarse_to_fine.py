@@ -308,6 +308,30 @@ def test_classifier_pickle_and_clone():
     assert s2.classes_.tolist() == [0, 1] and s2.rounds_ == s.rounds_
     assert not hasattr(clone(s), "cv_results_")
 
+def test_each_task_is_sent_a_search_without_x(monkeypatch):
+    # BaseSearchCV hands the search itself to every task as ``caller``; a process
+    # backend pickles it into every batch, so it must not carry X along.
+    from sklearn.model_selection import _search
+
+    real_fit_and_score = _search._fit_and_score
+    sent = []
+
+    def spy(*args, caller=None, **kwargs):
+        assert hasattr(caller, "_fit_inputs")  # pickling does not strip the search
+        sent.append(pickle.loads(pickle.dumps(caller)))
+        sent[-1].n_bytes = len(pickle.dumps(caller))
+        return real_fit_and_score(*args, caller=caller, **kwargs)
+
+    monkeypatch.setattr(_search, "_fit_and_score", spy)
+    X, y = _regression_data()
+    X = np.tile(X, (1, 50))  # 60 x 150 floats: 72 KB
+    s = CoarseToFineSearchCV(Ridge(), {"alpha": loguniform(1e-3, 1e3)}, n_iter=6,
+                             n_rounds=3, cv=2, random_state=0).fit(X, y)
+    assert len(sent) == 12 and len(s.cv_results_["params"]) == 6
+    assert max(caller.n_bytes for caller in sent) < X.nbytes / 10
+    assert not any(hasattr(c, "_fit_inputs") or hasattr(c, "_ledger") for c in sent)
+    assert {c.n_iter for c in sent} == {6}
+
 
 @pytest.mark.parametrize(
     "params, err",
