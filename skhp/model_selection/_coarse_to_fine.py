@@ -285,15 +285,18 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return_train_score=return_train_score,
         )
 
-    # What fit keeps on the instance while it runs. BaseSearchCV sends the search
-    # itself to every task (scikit-learn >= 1.9 passes it to the callbacks as
-    # ``caller``), so a pickled search must not carry X or the rounds so far.
+    # BaseSearchCV sends the search itself to every task (scikit-learn >= 1.9
+    # passes it to the callbacks as ``caller``), so while fit runs a pickled
+    # search must not carry X, the rounds so far, or the model refitted by an
+    # earlier fit (a warm-started re-tune would send the last network each time).
     _in_fit_attributes = ("_fit_inputs", "_ledger")
+    _stale_during_fit = ("best_estimator_",)
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object's is __dict__ itself
-        for name in self._in_fit_attributes:
-            state.pop(name, None)
+        if "_fit_inputs" in state:
+            for name in self._in_fit_attributes + self._stale_during_fit:
+                state.pop(name, None)
         return state
 
     @_fit_context(

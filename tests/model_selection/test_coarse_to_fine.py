@@ -331,6 +331,12 @@ def test_each_task_is_sent_a_search_without_x(monkeypatch):
     assert max(caller.n_bytes for caller in sent) < X.nbytes / 10
     assert not any(hasattr(c, "_fit_inputs") or hasattr(c, "_ledger") for c in sent)
     assert {c.n_iter for c in sent} == {6}
+    # nor does a warm-started re-tune send the model refitted by the last fit
+    sent.clear()
+    s.set_params(warm_start=True).fit(X, y)
+    assert len(sent) == 12 and not any(hasattr(c, "best_estimator_") for c in sent)
+    assert max(caller.n_bytes for caller in sent) < X.nbytes / 10
+    assert pickle.loads(pickle.dumps(s)).best_estimator_.alpha == s.best_estimator_.alpha
 
 
 @pytest.mark.parametrize(
