@@ -308,6 +308,7 @@ def test_classifier_pickle_and_clone():
     assert s2.classes_.tolist() == [0, 1] and s2.rounds_ == s.rounds_
     assert not hasattr(clone(s), "cv_results_")
 
+
 def test_each_task_is_sent_a_search_without_x(monkeypatch):
     # BaseSearchCV hands the search itself to every task as ``caller``; a process
     # backend pickles it into every batch, so it must not carry X along.
@@ -324,7 +325,7 @@ def test_each_task_is_sent_a_search_without_x(monkeypatch):
 
     monkeypatch.setattr(_search, "_fit_and_score", spy)
     X, y = _regression_data()
-    X = np.tile(X, (1, 50))  # 60 x 150 floats: 72 KB
+    X = np.tile(X, (1, 50))  # 60 x 200 floats: 96 KB
     s = CoarseToFineSearchCV(Ridge(), {"alpha": loguniform(1e-3, 1e3)}, n_iter=6,
                              n_rounds=3, cv=2, random_state=0).fit(X, y)
     assert len(sent) == 12 and len(s.cv_results_["params"]) == 6
