@@ -286,17 +286,26 @@ class CoarseToFineSearchCV(BaseSearchCV):
         )
 
     # BaseSearchCV sends the search itself to every task (scikit-learn >= 1.9
-    # passes it to the callbacks as ``caller``), so while fit runs a pickled
-    # search must not carry X, the rounds so far, or the model refitted by an
-    # earlier fit (a warm-started re-tune would send the last network each time).
+    # passes it to the callbacks as ``caller``), so a pickled search must not
+    # carry what fit keeps on it (X, the rounds so far) and, while the rounds
+    # run, the results of an earlier fit: a re-tune would send the last refitted
+    # network and cv_results_ with every batch.
     _in_fit_attributes = ("_fit_inputs", "_ledger")
-    _stale_during_fit = ("best_estimator_",)
+    # Set once the rounds are over, by _run_search and then BaseSearchCV.fit.
+    _results_of_a_fit = (
+        "rounds_", "n_candidates_", "n_rounds_", "cv_results_", "multimetric_",
+        "best_index_", "best_score_", "best_params_", "best_estimator_",
+        "refit_time_", "feature_names_in_", "scorer_",
+    )
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object's is __dict__ itself
-        if "_fit_inputs" in state:
-            for name in self._in_fit_attributes + self._stale_during_fit:
+        ledger = state.get("_ledger")
+        if ledger is not None and ledger["rounds_running"]:
+            for name in self._results_of_a_fit:
                 state.pop(name, None)
+        for name in self._in_fit_attributes:
+            state.pop(name, None)
         return state
 
     @_fit_context(
@@ -428,7 +437,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
             **self._sampler_options,
         )
         history, seen, reports, n_candidates = [], set(), [], []
-        ledger = self._ledger = {"params": [], "out": [], "round": [], "pending": 0}
+        ledger = self._ledger = {
+            "params": [], "out": [], "round": [], "pending": 0, "rounds_running": True
+        }
         for rnd in restored_rounds:
             ledger["params"].extend(rnd["params"])
             ledger["out"].extend(rnd["out"])
@@ -530,6 +541,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if not any_success:
             # As in RandomizedSearchCV: a search in which every fit failed raises.
             raise all_failed_error
+        ledger["rounds_running"] = False
         self.rounds_ = reports
         self.n_candidates_ = n_candidates
         self.n_rounds_ = len(reports)

@@ -332,10 +332,11 @@ def test_each_task_is_sent_a_search_without_x(monkeypatch):
     assert max(caller.n_bytes for caller in sent) < X.nbytes / 10
     assert not any(hasattr(c, "_fit_inputs") or hasattr(c, "_ledger") for c in sent)
     assert {c.n_iter for c in sent} == {6}
-    # nor does a warm-started re-tune send the model refitted by the last fit
+    # nor does a warm-started re-tune send the results of the last fit
     sent.clear()
     s.set_params(warm_start=True).fit(X, y)
-    assert len(sent) == 12 and not any(hasattr(c, "best_estimator_") for c in sent)
+    assert len(sent) == 12
+    assert not any(hasattr(c, "best_estimator_") or hasattr(c, "cv_results_") for c in sent)
     assert max(caller.n_bytes for caller in sent) < X.nbytes / 10
     assert pickle.loads(pickle.dumps(s)).best_estimator_.alpha == s.best_estimator_.alpha
 
@@ -380,6 +381,29 @@ def test_callbacks_see_rounds_and_candidates():
     s.fit(X0, Y0)
     assert rec.begun.count("search") == 1
     assert rec.begun.count("coarse-to-fine-round") == 3
+
+
+class _CopyAtTheEnd(_Recorder):
+    """Keeps a pickled copy of the search when its whole fit task ends."""
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.parent is None:  # the refit is done; fit is about to return
+            self.copy = pickle.loads(pickle.dumps(estimator))
+        return False
+
+
+def test_a_search_pickled_after_its_rounds_keeps_its_results():
+    X, y = _regression_data()
+    callback = _CopyAtTheEnd()
+    s = CoarseToFineSearchCV(Ridge(), {"alpha": loguniform(1e-3, 1e3)}, n_iter=6,
+                             n_rounds=3, cv=2, random_state=0)
+    s.set_callbacks(callback).fit(X, y)
+    np.testing.assert_array_equal(callback.copy.predict(X), s.predict(X))
+    assert callback.copy.rounds_ == s.rounds_ and callback.copy.best_params_ == s.best_params_
+    first = s.predict(X)
+    s.fit(X, 2 * y + 5)  # a second fit: the copy holds its results, not the first's
+    np.testing.assert_array_equal(callback.copy.predict(X), s.predict(X))
+    assert not np.allclose(s.predict(X), first)
 
 
 def test_progress_bar_works():
