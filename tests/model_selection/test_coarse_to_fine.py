@@ -319,8 +319,9 @@ def test_each_task_is_sent_a_search_without_x(monkeypatch):
 
     def spy(*args, caller=None, **kwargs):
         assert hasattr(caller, "_fit_inputs")  # pickling does not strip the search
-        sent.append(pickle.loads(pickle.dumps(caller)))
-        sent[-1].n_bytes = len(pickle.dumps(caller))
+        pickled = pickle.dumps(caller)
+        sent.append(pickle.loads(pickled))
+        sent[-1].n_bytes = len(pickled)
         return real_fit_and_score(*args, caller=caller, **kwargs)
 
     monkeypatch.setattr(_search, "_fit_and_score", spy)
