@@ -340,9 +340,11 @@ class CoarseToFineSearchCV(BaseSearchCV):
             with shared_with_workers(X, self.n_jobs) as X_for_tasks:
                 super().fit(X_for_tasks, y, **params)
             ledger = self._ledger
-            if len(ledger["params"]) > len(self.cv_results_["params"]):
-                # The last round(s) failed entirely: BaseSearchCV never saw them.
-                # They are appended, so best_index_ is unchanged.
+            if ledger["brief"] or len(ledger["params"]) > len(self.cv_results_["params"]):
+                # BaseSearchCV kept brief results (a finite space ran out before
+                # the last round), or the last round(s) failed entirely and
+                # BaseSearchCV never saw them. The same candidates in the same
+                # order, or more appended, so best_index_ is unchanged.
                 self.cv_results_ = self._format_ledger(self.n_splits_)
             return self
         finally:
@@ -360,21 +362,33 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return super()._format_results(candidate_params, n_splits, out, more_results)
         n_new = ledger["pending"]
         ledger["last_out"] = list(out[len(out) - n_new * n_splits :])
+        # Before the last round only the scores are read (for the zoom), so the
+        # param_* columns, most of the formatting time, are left out. If a
+        # finite space ends the search early, fit formats them at the end. A
+        # callable refit reads these results, so it always gets all columns.
+        ledger["brief"] = (
+            ledger["pending_round"] < ledger["last_round"] and not callable(self.refit)
+        )
         return self._format_ledger(
             n_splits,
             list(candidate_params)[len(candidate_params) - n_new :],
             ledger["last_out"],
             [ledger["pending_round"]] * n_new,
+            brief=ledger["brief"],
         )
 
-    def _format_ledger(self, n_splits, params=(), out=(), rounds=()):
+    def _format_ledger(self, n_splits, params=(), out=(), rounds=(), brief=False):
+        """cv_results_ of every candidate so far; ``brief`` leaves out param_*."""
         ledger = self._ledger
-        return super()._format_results(
-            ledger["params"] + list(params),
+        params = ledger["params"] + list(params)
+        results = super()._format_results(
+            [{}] * len(params) if brief else params,
             n_splits,
             ledger["out"] + list(out),
             {"round": ledger["round"] + list(rounds)},
         )
+        results["params"] = params
+        return results
 
     def _failed_round_out(self, n_fits, message):
         """What _fit_and_score returns for failed fits, for a round BaseSearchCV
@@ -438,7 +452,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         )
         history, seen, reports, n_candidates = [], set(), [], []
         ledger = self._ledger = {
-            "params": [], "out": [], "round": [], "pending": 0, "rounds_running": True
+            "params": [], "out": [], "round": [], "pending": 0, "rounds_running": True,
+            "last_round": len(sizes) - 1, "brief": False,
         }
         for rnd in restored_rounds:
             ledger["params"].extend(rnd["params"])

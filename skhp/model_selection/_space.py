@@ -19,6 +19,9 @@ _EPS = 1e-9
 _ENUMERATE_LIMIT = 100_000
 
 
+_FAST_KINDS = {float: "float", int: "int", bool: "bool"}
+
+
 def _primitive_key(value):
     """A hashable key for a parameter value, or None when there is no safe one.
 
@@ -26,6 +29,9 @@ def _primitive_key(value):
     Python but different parameters to an estimator (``max_features=1`` is one
     feature, ``1.0`` all of them).
     """
+    kind = _FAST_KINDS.get(type(value))  # the common case, without ABC checks
+    if kind is not None:
+        return (kind, value)
     if value is None or isinstance(value, (str, bytes)):
         return value
     if isinstance(value, np.generic):

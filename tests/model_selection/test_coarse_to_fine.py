@@ -15,7 +15,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GroupKFold, KFold, cross_val_score
+from sklearn.model_selection import GroupKFold, KFold, RandomizedSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -146,6 +146,30 @@ def test_finite_space_runs_out_without_duplicates(n_rounds):
     s = search(space, n_iter=10, n_rounds=n_rounds).fit(X0, Y0)
     keys = _keys(s.cv_results_["params"])
     assert len(keys) == 6 and len(set(keys)) == 6
+
+
+@pytest.mark.parametrize("refit", [True, "callable"])
+def test_results_have_every_column_when_the_space_runs_out_early(refit):
+    # Rounds of [5, 1, 1, 1, 1, 1] over 6 candidates: the space runs out after
+    # round 1, whose results were formatted without the param_* columns.
+    space = {"units": [8, 16, 32], "opt": ["adam", "sgd"]}
+    seen_by_refit = []
+
+    def best_of(results):
+        seen_by_refit.append(sorted(results))
+        return int(np.argmax(results["mean_test_score"]))
+
+    s = search(space, n_iter=10, n_rounds=6, refit=best_of if refit == "callable" else True)
+    s.fit(X0, Y0)
+    reference = RandomizedSearchCV(Surface(), space, n_iter=6, cv=2).fit(X0, Y0)
+    assert sorted(s.cv_results_) == sorted([*reference.cv_results_, "round"])
+    assert s.cv_results_["round"].tolist() == [0] * 5 + [1]
+    for name in space:
+        assert list(s.cv_results_[f"param_{name}"]) == [p[name] for p in s.cv_results_["params"]]
+    assert s.best_index_ == np.argmax(s.cv_results_["mean_test_score"])
+    assert s.best_params_ == s.cv_results_["params"][s.best_index_]
+    if refit == "callable":  # a callable refit reads the results: all of them
+        assert seen_by_refit == [sorted(s.cv_results_)]
 
 
 def test_integer_space_no_duplicates_exact_budget():
