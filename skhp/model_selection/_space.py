@@ -19,6 +19,8 @@ _EPS = 1e-9
 _ENUMERATE_LIMIT = 100_000
 
 
+# Kinds of plain Python numbers, looked up by exact type: much faster than the
+# ABC checks below, and most candidate values are these.
 _FAST_KINDS = {float: "float", int: "int", bool: "bool"}
 
 
@@ -29,7 +31,7 @@ def _primitive_key(value):
     Python but different parameters to an estimator (``max_features=1`` is one
     feature, ``1.0`` all of them).
     """
-    kind = _FAST_KINDS.get(type(value))  # the common case, without ABC checks
+    kind = _FAST_KINDS.get(type(value))
     if kind is not None:
         return (kind, value)
     if value is None or isinstance(value, (str, bytes)):
@@ -244,10 +246,16 @@ class _SubSpace:
         return u
 
     def key(self, params, u):
-        return frozenset(
-            (dim.name, dim.key(params[dim.name], u[self.slices[dim.name]], self.index))
-            for dim in self.dims
-        )
+        """A hashable key: equal for candidates an estimator cannot tell apart."""
+        parts = []
+        for dim in self.dims:
+            value = params[dim.name]
+            kind = _FAST_KINDS.get(type(value))  # plain numbers, the common case
+            if kind is None:
+                parts.append((dim.name, dim.key(value, u[self.slices[dim.name]], self.index)))
+            else:
+                parts.append((dim.name, (kind, value)))
+        return frozenset(parts)
 
     @property
     def size(self):

@@ -29,6 +29,7 @@ what is left. The sampler is a pure function of its seed, the round number, the
 history and the Sobol' counters, which is what makes checkpoints replayable.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -98,6 +99,7 @@ class ZoomSampler:
         self.max_regions = max_regions
         # Sobol' points used so far per sub-space (part of the checkpointed state).
         self.sobol_used = [0] * len(space.subspaces)
+        self._sobol_engines = {}  # sub-space index -> engine at sobol_used
 
     # -- state -------------------------------------------------------------
     def get_state(self):
@@ -112,10 +114,17 @@ class ZoomSampler:
     # -- building blocks ---------------------------------------------------
     def _sobol(self, sub, n):
         """The next ``n`` points of the sub-space's scrambled Sobol' sequence."""
-        d = max(sub.n_units, 1)
-        engine = qmc.Sobol(d, scramble=True, rng=np.random.default_rng([self.seed, 7, sub.index]))
-        if self.sobol_used[sub.index]:
-            engine.fast_forward(self.sobol_used[sub.index])
+        engine = self._sobol_engines.get(sub.index)
+        if engine is None or engine.num_generated != self.sobol_used[sub.index]:
+            # A new engine (first use, or state restored from a checkpoint);
+            # otherwise the last one goes on where it stopped.
+            engine = qmc.Sobol(
+                max(sub.n_units, 1), scramble=True,
+                rng=np.random.default_rng([self.seed, 7, sub.index]),
+            )
+            if self.sobol_used[sub.index]:
+                engine.fast_forward(self.sobol_used[sub.index])
+            self._sobol_engines[sub.index] = engine
         self.sobol_used[sub.index] += n
         with warnings.catch_warnings():
             # The balance warning is about powers of two; coverage is what we use.
@@ -149,7 +158,8 @@ class ZoomSampler:
         members = region["members"]
         w = np.array(region["weights"])
         parents = rng.choice(len(members), size=n, p=w / w.sum())
-        U = np.array([members[p]["u"] for p in parents], dtype=float).reshape(n, sub.n_units)
+        M = np.array([m["u"] for m in members], dtype=float).reshape(len(members), sub.n_units)
+        U = M[parents]
         donors = region.get("donors")
         if self.crossover and donors is not None and len(donors) > 1 and sub.num_units.size:
             # Coordinates borrowed from other elites: good values of separate
@@ -229,8 +239,8 @@ class ZoomSampler:
             norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
             num = pool[:, sub.num_units]
             g_num = np.ones_like(num)  # the uniform prior, density 1
-            for b in bad:
-                g_num += norm * np.exp(-0.5 * ((num - b[sub.num_units]) / sigma) ** 2)
+            for b in bad[:, sub.num_units]:
+                g_num += norm * np.exp(-0.5 * ((num - b) / sigma) ** 2)
             cats = [(dim.indices(pool[:, sub.slices[dim.name].start]),
                      np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
                                  minlength=dim.n_choices) + 1.0 / dim.n_choices)
@@ -310,7 +320,7 @@ class ZoomSampler:
             sub = self.space.subspaces[s]
             accept(s, u, sub.params_from_unit(u[None, :], rng)[0])
 
-        valid = [h for h in history if np.isfinite(h["score"])]
+        valid = [h for h in history if math.isfinite(h["score"])]
         n_left = n - len(proposals)
         if round_idx == 0 or not valid:
             n_explore = n_left
