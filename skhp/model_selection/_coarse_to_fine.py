@@ -339,13 +339,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
             # X goes to the workers once, not with every batch of tasks
             with shared_with_workers(X, self.n_jobs) as X_for_tasks:
                 super().fit(X_for_tasks, y, **params)
-            ledger = self._ledger
-            if ledger["brief"] or len(ledger["params"]) > len(self.cv_results_["params"]):
-                # BaseSearchCV kept brief results (a finite space ran out before
-                # the last round), or the last round(s) failed entirely and
-                # BaseSearchCV never saw them. The same candidates in the same
-                # order, or more appended, so best_index_ is unchanged.
-                self.cv_results_ = self._format_ledger(self.n_splits_)
             return self
         finally:
             del self._fit_inputs
@@ -364,18 +357,16 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ledger["last_out"] = list(out[len(out) - n_new * n_splits :])
         # Before the last round only the scores are read (for the zoom), so the
         # param_* columns, most of the formatting time, are left out. If a
-        # finite space ends the search early, fit formats them at the end. A
-        # callable refit reads these results, so it always gets all columns.
-        ledger["brief"] = (
-            ledger["pending_round"] < ledger["last_round"] and not callable(self.refit)
-        )
-        return self._format_ledger(
+        # finite space ends the search early, _complete_last_results adds them.
+        ledger["brief"] = ledger["pending_round"] < ledger["last_round"]
+        ledger["last_results"] = self._format_ledger(
             n_splits,
             list(candidate_params)[len(candidate_params) - n_new :],
             ledger["last_out"],
             [ledger["pending_round"]] * n_new,
             brief=ledger["brief"],
         )
+        return ledger["last_results"]
 
     def _format_ledger(self, n_splits, params=(), out=(), rounds=(), brief=False):
         """cv_results_ of every candidate so far; ``brief`` leaves out param_*."""
@@ -389,6 +380,31 @@ class CoarseToFineSearchCV(BaseSearchCV):
         )
         results["params"] = params
         return results
+
+    def _complete_last_results(self):
+        """Make the results BaseSearchCV took last whole, in place.
+
+        BaseSearchCV reads the results of its last ``evaluate_candidates`` call
+        after the rounds: for best_index_, a callable refit, cv_results_ and the
+        callbacks at the end of fit. They lack the param_* columns if a finite
+        space ran out before the last round, and the rows of trailing rounds in
+        which every fit failed (BaseSearchCV raised for those). Those rows are
+        appended with NaN scores, so best_index_ is unchanged.
+        """
+        ledger = self._ledger
+        results = ledger["last_results"]
+        appended = len(ledger["params"]) > len(results["params"])
+        if not (ledger["brief"] or appended):
+            return
+        with warnings.catch_warnings():
+            if not appended:
+                # The same scores were formatted, and warned about, already.
+                warnings.filterwarnings(
+                    "ignore", message="One or more of the", category=UserWarning
+                )
+            whole = self._format_ledger(self.n_splits_)
+        results.clear()
+        results.update(whole)
 
     def _failed_round_out(self, n_fits, message):
         """What _fit_and_score returns for failed fits, for a round BaseSearchCV
@@ -441,30 +457,49 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 if len(restored_rounds) >= len(sizes):
                     restored_rounds = restored_rounds[: len(sizes) - 1]
 
-        sampler = ZoomSampler(
-            space,
-            seed,
-            elite_fraction=self.elite_fraction,
-            explore_fraction=self.explore_fraction,
-            zoom_factor=self.zoom_factor,
-            max_regions=self.max_regions,
-            **self._sampler_options,
-        )
-        history, seen, reports, n_candidates = [], set(), [], []
+        def restore(rounds):
+            """A sampler, history and keys as they were after these rounds."""
+            sampler = ZoomSampler(
+                space,
+                seed,
+                elite_fraction=self.elite_fraction,
+                explore_fraction=self.explore_fraction,
+                zoom_factor=self.zoom_factor,
+                max_regions=self.max_regions,
+                **self._sampler_options,
+            )
+            history, seen = [], set()
+            for rnd in rounds:
+                for s, u, p, score in zip(
+                    rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"]
+                ):
+                    history.append({"subspace": s, "u": u, "params": p, "score": score})
+                    seen.add(space.subspaces[s].key(p, u))
+                sampler.set_state(rnd["sampler_state"])
+            return sampler, history, seen
+
+        sampler, history, seen = restore(restored_rounds)
+        if restored_rounds and len(restored_rounds) < len(sizes):
+            # A finite space that ran out leaves nothing for the next round (the
+            # sampler is a pure function of its state, so this draw is the one
+            # the search would make). Its last round is re-run, as for a
+            # finished search, so that BaseSearchCV has something to evaluate.
+            n_done = len(restored_rounds)
+            n_wanted = sum(sizes[: n_done + 1]) - len(history)
+            if not sampler.propose(n_done, n_wanted, history, seen)[0]:
+                restored_rounds = restored_rounds[:-1]
+            sampler, history, seen = restore(restored_rounds)
+
+        reports = [rnd["report"] for rnd in restored_rounds]
+        n_candidates = [len(rnd["params"]) for rnd in restored_rounds]
         ledger = self._ledger = {
             "params": [], "out": [], "round": [], "pending": 0, "rounds_running": True,
-            "last_round": len(sizes) - 1, "brief": False,
+            "last_round": len(sizes) - 1, "brief": False, "last_results": None,
         }
         for rnd in restored_rounds:
             ledger["params"].extend(rnd["params"])
             ledger["out"].extend(rnd["out"])
             ledger["round"].extend(rnd["more_results"]["round"])
-            for s, u, p, score in zip(rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"]):
-                history.append({"subspace": s, "u": u, "params": p, "score": score})
-                seen.add(space.subspaces[s].key(p, u))
-            reports.append(rnd["report"])
-            n_candidates.append(len(rnd["params"]))
-            sampler.set_state(rnd["sampler_state"])
         self.n_restored_rounds_ = len(restored_rounds)
         saved_rounds = list(restored_rounds)
 
@@ -475,7 +510,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 task_name="search", max_subtasks=n_todo
             ).call_on_fit_task_begin(estimator=self)
 
-        deficit, any_success, all_failed_error = 0, False, None
+        # Candidates the rounds so far fell short of (a finite space running out)
+        deficit = sum(sizes[: len(restored_rounds)]) - len(history)
+        any_success, all_failed_error = False, None
         for round_idx in range(len(restored_rounds), len(sizes)):
             n_wanted = sizes[round_idx] + deficit
             proposals, report = sampler.propose(
@@ -556,6 +593,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if not any_success:
             # As in RandomizedSearchCV: a search in which every fit failed raises.
             raise all_failed_error
+        self._complete_last_results()
         ledger["rounds_running"] = False
         self.rounds_ = reports
         self.n_candidates_ = n_candidates

@@ -99,7 +99,7 @@ class ZoomSampler:
         self.max_regions = max_regions
         # Sobol' points used so far per sub-space (part of the checkpointed state).
         self.sobol_used = [0] * len(space.subspaces)
-        self._sobol_engines = {}  # sub-space index -> engine at sobol_used
+        self._sobol_engines = {}  # (seed, sub-space index) -> engine at sobol_used
 
     # -- state -------------------------------------------------------------
     def get_state(self):
@@ -114,7 +114,7 @@ class ZoomSampler:
     # -- building blocks ---------------------------------------------------
     def _sobol(self, sub, n):
         """The next ``n`` points of the sub-space's scrambled Sobol' sequence."""
-        engine = self._sobol_engines.get(sub.index)
+        engine = self._sobol_engines.get((self.seed, sub.index))
         if engine is None or engine.num_generated != self.sobol_used[sub.index]:
             # A new engine (first use, or state restored from a checkpoint);
             # otherwise the last one goes on where it stopped.
@@ -124,7 +124,7 @@ class ZoomSampler:
             )
             if self.sobol_used[sub.index]:
                 engine.fast_forward(self.sobol_used[sub.index])
-            self._sobol_engines[sub.index] = engine
+            self._sobol_engines[self.seed, sub.index] = engine
         self.sobol_used[sub.index] += n
         with warnings.catch_warnings():
             # The balance warning is about powers of two; coverage is what we use.

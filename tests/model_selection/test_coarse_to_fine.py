@@ -148,19 +148,22 @@ def test_finite_space_runs_out_without_duplicates(n_rounds):
     assert len(keys) == 6 and len(set(keys)) == 6
 
 
+def _best_mean_score(results):
+    """A callable refit (picklable) that records the columns it was given."""
+    _best_mean_score.seen.append(sorted(results))
+    return int(np.argmax(results["mean_test_score"]))
+
+
 @pytest.mark.parametrize("refit", [True, "callable"])
 def test_results_have_every_column_when_the_space_runs_out_early(refit):
     # Rounds of [5, 1, 1, 1, 1, 1] over 6 candidates: the space runs out after
     # round 1, whose results were formatted without the param_* columns.
     space = {"units": [8, 16, 32], "opt": ["adam", "sgd"]}
-    seen_by_refit = []
-
-    def best_of(results):
-        seen_by_refit.append(sorted(results))
-        return int(np.argmax(results["mean_test_score"]))
-
-    s = search(space, n_iter=10, n_rounds=6, refit=best_of if refit == "callable" else True)
-    s.fit(X0, Y0)
+    _best_mean_score.seen = seen_by_refit = []
+    callback = _CopyAtTheEnd()
+    s = search(space, n_iter=10, n_rounds=6,
+               refit=_best_mean_score if refit == "callable" else True)
+    s.set_callbacks(callback).fit(X0, Y0)
     reference = RandomizedSearchCV(Surface(), space, n_iter=6, cv=2).fit(X0, Y0)
     assert sorted(s.cv_results_) == sorted([*reference.cv_results_, "round"])
     assert s.cv_results_["round"].tolist() == [0] * 5 + [1]
@@ -168,7 +171,9 @@ def test_results_have_every_column_when_the_space_runs_out_early(refit):
         assert list(s.cv_results_[f"param_{name}"]) == [p[name] for p in s.cv_results_["params"]]
     assert s.best_index_ == np.argmax(s.cv_results_["mean_test_score"])
     assert s.best_params_ == s.cv_results_["params"][s.best_index_]
-    if refit == "callable":  # a callable refit reads the results: all of them
+    # what reads the results after the rounds gets all of them
+    assert sorted(callback.copy.cv_results_) == sorted(s.cv_results_)
+    if refit == "callable":
         assert seen_by_refit == [sorted(s.cv_results_)]
 
 
@@ -218,13 +223,15 @@ def test_round_where_every_fit_fails_does_not_end_search():
 
 def test_last_round_failing_is_kept_in_results():
     FIT_COUNT.update(n=0, fail=range(17, 25))
+    callback = _CopyAtTheEnd()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitFailedWarning)
-            s = search(SPACE, n_iter=12, n_rounds=3).fit(X0, Y0)
+            s = search(SPACE, n_iter=12, n_rounds=3).set_callbacks(callback).fit(X0, Y0)
     finally:
         FIT_COUNT.update(n=0, fail=range(0))
     assert len(s.cv_results_["params"]) == 12
+    assert len(callback.copy.cv_results_["params"]) == 12  # also at the end of fit
     assert np.isnan(s.cv_results_["mean_test_score"][8:]).all()
     assert s.best_index_ < 8 and hasattr(s, "best_estimator_")
 
@@ -462,6 +469,22 @@ def test_checkpoint_restores_completed_rounds(tmp_path):
     again = search(SPACE, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
     assert again.n_restored_rounds_ == 2 and FIT_COUNT["n"] == 4 * 2 + 1  # last round + refit
     for key in ["params", "mean_test_score", "rank_test_score", "round", "split0_test_score"]:
+        assert list(again.cv_results_[key]) == list(full.cv_results_[key])
+    assert again.rounds_ == full.rounds_ and again.best_params_ == full.best_params_
+
+
+def test_checkpoint_of_a_space_that_ran_out_resumes(tmp_path):
+    # 6 candidates run out in round 1 of 3: resuming re-runs that round, as it
+    # does the last round of a finished search, and nothing else.
+    path = tmp_path / "search.ckpt"
+    space = {"units": [8, 16, 32], "opt": ["adam", "sgd"]}
+    full = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
+    assert full.n_rounds_ == 2 and full.n_candidates_ == [4, 2]
+    FIT_COUNT["n"] = 0
+    again = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
+    assert again.n_restored_rounds_ == 1 and FIT_COUNT["n"] == 2 * 2 + 1  # round 1 + refit
+    assert sorted(again.cv_results_) == sorted(full.cv_results_)
+    for key in ["params", "mean_test_score", "rank_test_score", "round", "param_units"]:
         assert list(again.cv_results_[key]) == list(full.cv_results_[key])
     assert again.rounds_ == full.rounds_ and again.best_params_ == full.best_params_
 
