@@ -247,15 +247,10 @@ class _SubSpace:
 
     def key(self, params, u):
         """A hashable key: equal for candidates an estimator cannot tell apart."""
-        parts = []
-        for dim in self.dims:
-            value = params[dim.name]
-            kind = _FAST_KINDS.get(type(value))  # plain numbers, the common case
-            if kind is None:
-                parts.append((dim.name, dim.key(value, u[self.slices[dim.name]], self.index)))
-            else:
-                parts.append((dim.name, (kind, value)))
-        return frozenset(parts)
+        return frozenset(
+            (dim.name, dim.key(params[dim.name], u[self.slices[dim.name]], self.index))
+            for dim in self.dims
+        )
 
     @property
     def size(self):
