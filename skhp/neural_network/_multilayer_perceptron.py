@@ -33,6 +33,7 @@ from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
 from skhp.neural_network._network import ParameterLayout, Workspace
 from skhp.neural_network._optimizers import OPTIMIZERS, axpy
 from skhp.neural_network._schedules import LearningRateSchedule
+from skhp.neural_network._threadpools import single_threaded_scipy_blas
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 # Rows per forward pass when scoring the early-stopping set.
@@ -497,8 +498,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         # Divergence (a huge learning rate, say) shows up as non-finite
         # values; it is reported once, below, not as numpy warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
-                         under="ignore"):
+        with single_threaded_scipy_blas(), np.errstate(
+            over="ignore", invalid="ignore", divide="ignore", under="ignore"
+        ):
             if self.solver in _STOCHASTIC_SOLVERS:
                 statistics = self._fit_stochastic(X, y, sample_weight, incremental)
             else:

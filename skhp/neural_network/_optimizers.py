@@ -15,7 +15,7 @@ between calls. All arithmetic is in place and ``grads`` serves as work space
 (it is overwritten), because at mini-batch sizes the update runs over every
 weight once per step and temporary arrays would cost as much as the
 arithmetic. BLAS's axpy (``y += a * x``) does in one pass what numpy needs
-two for.
+two for, where calling scipy's BLAS is safe (see ``_threadpools``).
 """
 
 import math
@@ -24,18 +24,24 @@ import numpy as np
 from scipy.linalg.blas import get_blas_funcs
 
 from skhp.neural_network._schedules import ADAPTIVE_MIN_RATE
+from skhp.neural_network._threadpools import scipy_blas_is_quiet
 
 # Native-order types BLAS's axpy updates in place (np.dtype equality: '>f8' differs).
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def axpy(x, y, a):
-    """``y += a * x`` in place, in one pass (BLAS) for contiguous vectors."""
+    """``y += a * x`` in place, in one pass (BLAS) for contiguous vectors.
+
+    scipy's BLAS serves only while a fit has made it safe to call (see
+    ``_threadpools``); elsewhere numpy's two passes do the same.
+    """
     # BLAS writes into y only when f2py can pass it without a copy: an
     # aligned, writeable, native-order float32/float64 array (else the update
     # would land in the copy and be lost).
     if (
-        x.flags.c_contiguous
+        scipy_blas_is_quiet()
+        and x.flags.c_contiguous
         and y.flags.c_contiguous
         and y.flags.aligned
         and y.flags.writeable
