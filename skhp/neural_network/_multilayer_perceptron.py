@@ -28,8 +28,13 @@ from skhp._compat import (
     _fit_context,
     _get_additional_lbfgs_options_dict,
 )
+from skhp._interrupt import interrupt_stops_fit
 from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
-from skhp.neural_network._layers import batch_norm_backward, batch_norm_forward
+from skhp.neural_network._layers import (
+    batch_norm_backward,
+    batch_norm_forward,
+    batch_norm_forward_fixed,
+)
 from skhp.neural_network._network import ParameterLayout, Workspace
 from skhp.neural_network._optimizers import OPTIMIZERS, axpy
 from skhp.neural_network._schedules import LearningRateSchedule
@@ -340,20 +345,34 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 ACTIVATIONS[self.out_activation_](Z)
                 return Z
             if batch_norm == "before":
-                ws.statistics[i] = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i],
-                    self.batch_norm_epsilon, ws.centered[i][:m], Z, row_weights,
-                )
+                self._normalize(i, Z, Z, ws, row_weights)
                 hidden_activation(Z)
             elif batch_norm == "after":
                 hidden_activation(Z)
-                ws.statistics[i] = batch_norm_forward(
-                    Z, self.bn_gammas_[i], self.bn_betas_[i],
-                    self.batch_norm_epsilon, ws.centered[i][:m], ws.normalized[i][:m],
-                    row_weights,
-                )
+                self._normalize(i, Z, ws.normalized[i][:m], ws, row_weights)
             else:
                 hidden_activation(Z)
+
+    def _normalize(self, i, Z, out, ws, row_weights):
+        """Batch-normalize hidden layer ``i`` into ``out``, noting the statistics.
+
+        A batch of one row is normalized with the running statistics (see
+        ``_layers``); only statistics from a batch of several rows are kept
+        for the warning about a vanishing variance.
+        """
+        m = Z.shape[0]
+        gamma, beta, eps = self.bn_gammas_[i], self.bn_betas_[i], self.batch_norm_epsilon
+        if m > 1:
+            statistics = batch_norm_forward(
+                Z, gamma, beta, eps, ws.centered[i][:m], out, row_weights
+            )
+            ws.batch_statistics[i] = statistics
+        else:
+            statistics = batch_norm_forward_fixed(
+                Z, gamma, beta, eps, self.bn_running_means_[i],
+                self.bn_running_vars_[i], ws.centered[i][:m], out,
+            )
+        ws.statistics[i] = statistics
 
     def _loss_name(self):
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
@@ -411,9 +430,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             else:
                 if batch_norm == "before":
                     derivative(ws.outputs[j][:m], previous)
-                _, _, inv_std = ws.statistics[j]
                 batch_norm_backward(
-                    previous, ws.centered[j][:m], self.bn_gammas_[j], inv_std,
+                    previous, ws.centered[j][:m], self.bn_gammas_[j], ws.statistics[j],
                     weight_fraction, ws.ones[:m], ws.gamma_grads[j],
                     ws.beta_grads[j], ws.scratch[j][:m],
                 )
@@ -423,7 +441,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return loss
 
     def _update_running_statistics(self, ws, momentum):
-        for i, (mean, var, _) in enumerate(ws.statistics):
+        for i, (mean, var, _, from_batch) in enumerate(ws.statistics):
+            if not from_batch:
+                continue
             running_mean, running_var = self.bn_running_means_[i], self.bn_running_vars_[i]
             running_mean *= momentum
             running_mean += (1 - momentum) * mean
@@ -518,12 +538,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _warn_if_epsilon_dominates(self, statistics):
         """Batch norm erases a layer whose variance is far below epsilon.
 
-        ``statistics`` are the last batch's (mean, var, inv_std) per layer.
+        ``statistics`` are, per layer, those of the last batch of several
+        rows (None if there was none).
         """
         for i, layer_statistics in enumerate(statistics):
             if layer_statistics is None:
                 continue
-            var = layer_statistics[1]
+            var = layer_statistics.var
             if var.size and var.max() < self.batch_norm_epsilon / 100:
                 warnings.warn(
                     f"The variance reaching batch normalization in hidden layer "
@@ -562,10 +583,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         np.copyto(self._params, opt_res.x, casting="unsafe")
         if self._layout.batch_norm:
             self._forward_pass(X, ws, sample_weight)
-            for i, (mean, var, _) in enumerate(ws.statistics):
-                self.bn_running_means_[i][...] = mean
-                self.bn_running_vars_[i][...] = var
-        return ws.statistics
+            for i, (mean, var, _, from_batch) in enumerate(ws.statistics):
+                if from_batch:
+                    self.bn_running_means_[i][...] = mean
+                    self.bn_running_vars_[i][...] = var
+        return ws.batch_statistics
 
     def _make_optimizer(self, incremental):
         """A new optimizer with the current hyperparameters.
@@ -694,6 +716,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
+            # Inside a search, a truncated fit would be scored as a complete
+            # one: Ctrl-C stops the search instead (see skhp._interrupt).
+            if interrupt_stops_fit():
+                raise
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:
@@ -702,7 +728,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             np.copyto(self._params, best_params)
             self.bn_running_means_ = best_means
             self.bn_running_vars_ = best_vars
-        return ws.statistics
+        return ws.batch_statistics
 
     def _update_no_improvement_count(self, loss):
         if loss > self.best_loss_ - self.tol:

@@ -102,14 +102,16 @@ class Workspace:
         if layout.batch_norm:
             self.centered = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
             # one work array serves every layer: layers are handled in turn
-            shared = np.empty(batch_size * max(hidden), dtype=dtype)
+            shared = np.empty(batch_size * max(hidden, default=0), dtype=dtype)
             self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
         if layout.batch_norm == "after":
             self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
         self.ones = np.ones(batch_size, dtype=dtype)
         self._uniform_row_weights = {}
-        # batch statistics of the last forward pass: (mean, var, inv_std)
+        # per hidden layer, what the last forward pass normalized with, and
+        # the statistics of the last batch of several rows (BatchStatistics)
         self.statistics = [None] * len(hidden)
+        self.batch_statistics = [None] * len(hidden)
         self.grads = np.empty(layout.size, dtype=dtype)
         (
             self.coef_grads,

@@ -76,3 +76,29 @@ def test_gradient_with_sample_weight_and_multilabel(batch_norm):
     est = MLPClassifier((4,), activation="tanh", batch_norm=batch_norm,
                         solver="adam", random_state=0)
     assert_gradient_matches_finite_differences(est, X, Y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("batch_norm", ["before", "after"])
+def test_gradient_of_a_batch_of_one_row(batch_norm):
+    # One row is normalized with the running statistics, held fixed.
+    X, y = make_regression(n_samples=20, n_features=4, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(5, 3), activation="tanh",
+                       batch_norm=batch_norm, solver="sgd", random_state=0)
+    est.set_params(max_iter=3, alpha=0.01).fit(X, y / y.std())
+    X1, Y1 = X[:1], (y[:1] / y.std()).reshape(1, 1)
+    ws = Workspace(est._layout, 1, X.dtype)
+    est._backprop(X1, Y1, None, ws)
+    assert not any(s.from_batch for s in ws.statistics)
+    analytic = ws.grads.copy()
+    assert np.abs(analytic[: est._layout.n_coef]).max() > 1e-6
+    params, h = est._params, 1e-6
+    numeric = np.empty_like(analytic)
+    for k in range(params.size):
+        original = params[k]
+        params[k] = original + h
+        loss_plus = est._backprop(X1, Y1, None, ws)
+        params[k] = original - h
+        loss_minus = est._backprop(X1, Y1, None, ws)
+        params[k] = original
+        numeric[k] = (loss_plus - loss_minus) / (2 * h)
+    assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)

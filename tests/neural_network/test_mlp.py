@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sknn
 from sklearn.datasets import load_digits, make_classification, make_regression
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -386,3 +386,54 @@ def test_bad_data_gets_clear_errors():
         est.predict(X[:, :5])
     with pytest.raises(AttributeError, match="partial_fit"):
         MLPClassifier(solver="lbfgs").partial_fit(X, y, classes=[0, 1])
+
+
+# ----------------------------------------------------------------------------
+# Batch norm on tiny batches
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_norm", ["before", "after"])
+def test_batches_of_one_row_train(digits, batch_norm):
+    # scikit-learn's test_shuffle: with batches of one row, shuffling changes
+    # the weights; before, every unit was normalized to zero and the hidden
+    # layers never moved.
+    X, _, y, _ = digits
+    X, y = X[:100], y[:100]
+
+    def fit(shuffle, batch_norm):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return MLPClassifier((8,), batch_size=1, max_iter=10, shuffle=shuffle,
+                                 batch_norm=batch_norm, random_state=0).fit(X, y)
+
+    unshuffled, shuffled = fit(False, batch_norm), fit(True, batch_norm)
+    assert not np.allclose(unshuffled.coefs_[0], shuffled.coefs_[0])
+    # about as well as without batch norm; a network whose hidden layers do
+    # not train predicts from the output layer's bias alone
+    assert shuffled.score(X, y) > fit(True, None).score(X, y) - 0.1
+    assert shuffled.score(X, y) > 0.5
+
+
+def test_partial_fit_on_one_row_learns_its_target():
+    # scikit-learn's test_mlp_loading_from_joblib_partial_fit
+    est = MLPRegressor(hidden_layer_sizes=(42,), random_state=42, learning_rate_init=0.01, max_iter=200)
+    est.fit([[2]], [4])
+    est = pickle.loads(pickle.dumps(est))
+    for _ in range(200):
+        est.partial_fit([[2]], [1])
+    assert_allclose(est.predict([[2]]), [1], rtol=1e-4)
+
+
+def test_a_last_batch_of_one_row_leaves_the_running_statistics_alone():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2001, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=2001)
+    est = MLPRegressor(hidden_layer_sizes=(6,), activation="identity", batch_size=1000, max_iter=30,
+                       learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no false epsilon warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    # the running variance against the variance of the layer over all rows
+    Z = X @ est.coefs_[0]
+    assert_allclose(est.bn_running_vars_[0], Z.var(axis=0), rtol=0.15)
+    assert_allclose(est.bn_running_means_[0], Z.mean(axis=0), atol=0.15)
