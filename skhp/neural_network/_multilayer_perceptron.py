@@ -507,12 +507,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
         else:
-            if ParameterLayout(layer_units, self.batch_norm) != self._layout:
+            changes = ParameterLayout(layer_units, self.batch_norm).changes_from(
+                self._layout
+            )
+            if changes:
                 raise ValueError(
-                    "hidden_layer_sizes or batch_norm changed since the last fit "
-                    f"(was {self._layout.layer_units[1:-1]} with batch_norm="
-                    f"{self._layout.batch_norm!r}); warm_start and partial_fit "
-                    "continue the same network. Fit a new estimator instead."
+                    f"Since the last fit, {'; '.join(changes)}. warm_start and "
+                    "partial_fit continue the same network: fit a new "
+                    "estimator instead."
                 )
             self._repack_parameters(X.dtype)
 

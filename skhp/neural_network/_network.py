@@ -56,6 +56,25 @@ class ParameterLayout:
             and self.batch_norm == other.batch_norm
         )
 
+    def changes_from(self, fitted):
+        """What differs from the ``fitted`` layout, in words (empty if nothing)."""
+        changes = []
+        if self.layer_units[-1] != fitted.layer_units[-1]:
+            changes.append(
+                f"y has {self.layer_units[-1]} output column(s) where the network "
+                f"was fitted with {fitted.layer_units[-1]}"
+            )
+        if self.layer_units[1:-1] != fitted.layer_units[1:-1]:
+            changes.append(
+                f"hidden_layer_sizes changed from {fitted.layer_units[1:-1]} to "
+                f"{self.layer_units[1:-1]}"
+            )
+        if self.batch_norm != fitted.batch_norm:
+            changes.append(
+                f"batch_norm changed from {fitted.batch_norm!r} to {self.batch_norm!r}"
+            )
+        return changes
+
     def views(self, flat):
         """Split ``flat`` into views: coefs, intercepts, gammas, betas.
 

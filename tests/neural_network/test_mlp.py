@@ -282,8 +282,40 @@ def test_warm_start_continues_training():
     assert len(est.loss_curve_) == 10
     assert est.loss_curve_[-1] < first_losses[-1]
     est.set_params(hidden_layer_sizes=(9,))
-    with pytest.raises(ValueError, match="hidden_layer_sizes or batch_norm changed"):
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes changed from \[8\] to \[9\]"):
         est.fit(X, y)
+    est.set_params(hidden_layer_sizes=(8,), batch_norm=None)
+    with pytest.raises(ValueError, match="batch_norm changed from 'before' to None"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("continue_", ["partial_fit", "warm_start"])
+def test_a_changed_number_of_outputs_is_named(continue_):
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                       warm_start=continue_ == "warm_start")
+    more = getattr(est, "fit" if continue_ == "warm_start" else "partial_fit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        more(X, y)
+        with pytest.raises(ValueError, match="2 output column.* fitted with 1") as error:
+            more(X, np.column_stack([y, y]))
+    assert "hidden_layer_sizes" not in str(error.value)
+
+
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_network_without_hidden_layers_is_scikit_learns(batch_norm, solver):
+    # nothing to normalize: every setting is scikit-learn's linear network
+    X, _, y, _ = train_test_split(*load_digits(return_X_y=True), random_state=0)
+    params = dict(hidden_layer_sizes=(), max_iter=20, solver=solver,
+                  learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(batch_norm=batch_norm, **params).fit(X / 16, y)
+        theirs = sknn.MLPClassifier(**params).fit(X / 16, y)
+    assert_same_network(ours, theirs)
+    assert ours.score(X / 16, y) > 0.9
 
 
 def test_pickled_model_trains_on_identically():
