@@ -469,3 +469,13 @@ def test_a_last_batch_of_one_row_leaves_the_running_statistics_alone():
     Z = X @ est.coefs_[0]
     assert_allclose(est.bn_running_vars_[0], Z.var(axis=0), rtol=0.15)
     assert_allclose(est.bn_running_means_[0], Z.mean(axis=0), atol=0.15)
+
+
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+def test_lbfgs_warns_when_it_stops_at_max_fun(digits, batch_norm):
+    X, _, y, _ = digits
+    est = MLPClassifier((20,), solver="lbfgs", max_fun=5, max_iter=100,
+                        batch_norm=batch_norm, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        est.fit(X, y)
+    assert est.n_iter_ <= 5
