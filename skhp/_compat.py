@@ -9,9 +9,11 @@ failed, into ``cv_results_``; ``tests/model_selection`` covers both paths.
 """
 
 from joblib._parallel_backends import LokyBackend, MultiprocessingBackend
+from joblib.hashing import NumpyHasher as JoblibNumpyHasher
 from joblib.parallel import get_active_backend as get_active_joblib_backend
 from sklearn.base import _fit_context
 from sklearn.model_selection._search import BaseSearchCV
+from sklearn.model_selection._split import _yields_constant_splits
 from sklearn.neural_network._base import LOSS_FUNCTIONS
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -39,6 +41,7 @@ __all__ = [
     "callback_open_listener",
     "callback_send",
     "get_active_joblib_backend",
+    "JoblibNumpyHasher",
     "process_based_joblib_backends",
     "LOSS_FUNCTIONS",
     "HasMethods",
@@ -49,6 +52,7 @@ __all__ = [
     "_check_partial_fit_first_call",
     "_check_sample_weight",
     "_fit_context",
+    "_yields_constant_splits",
     "_get_additional_lbfgs_options_dict",
     "validate_params",
 ]

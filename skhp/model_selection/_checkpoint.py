@@ -8,26 +8,48 @@ so a process killed at any moment leaves either the old or the new checkpoint,
 never half of one.
 """
 
+import errno
 import os
 import pickle
+import re
 import tempfile
 
 import joblib
+import numpy as np
+
+from .._compat import JoblibNumpyHasher
 
 _FORMAT = "skhp.CoarseToFineSearchCV checkpoint"
-_VERSION = 1
+# 2: distributions are fingerprinted by content, not by family and arguments
+# (or by a repr, which may hold a memory address).
+_VERSION = 2
+
+
+class _ContentHasher(JoblibNumpyHasher):
+    """joblib's hash, blind to random generators.
+
+    scipy distributions hold a generator (by default numpy's global
+    RandomState), whose state changes whenever anything draws from it; it says
+    nothing about which values the distribution gives, so it is left out.
+    """
+
+    def save(self, obj):
+        if isinstance(obj, (np.random.RandomState, np.random.Generator)):
+            obj = "<random generator>"
+        super().save(obj)
 
 
 def _describe_distribution(value):
-    # scipy frozen distributions pickle the global RandomState, which changes
-    # whenever anything draws from it; describe them by family and arguments.
-    dist = getattr(value, "dist", None)
-    if dist is not None and hasattr(value, "args"):
-        name = getattr(dist, "name", type(dist).__name__)
-        return ("scipy", name, value.args, sorted(value.kwds.items()))
+    """What a process resuming the search must find again: the content of the
+    value, never its address in memory (reprs like ``<... at 0x7f...>``)."""
     if isinstance(value, (list, tuple)):
-        return ("list", joblib.hash(list(value)))
-    return ("object", repr(value))
+        value = list(value)
+    try:
+        return ("content", _ContentHasher().hash(value))
+    except Exception:
+        # Not picklable: its type and repr, less any memory address.
+        text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+        return ("repr", type(value).__module__, type(value).__qualname__, text)
 
 
 def describe_space(param_distributions):
@@ -40,6 +62,46 @@ def fingerprint(**parts):
     return joblib.hash(sorted(parts.items()))
 
 
+def _temporary_file(path):
+    """``mkstemp`` next to ``path``; an error names ``path``, not the temporary."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        return tempfile.mkstemp(prefix=".skhp-checkpoint-", dir=directory)
+    except OSError as exc:
+        # OSError(errno, ...) builds the subclass (FileNotFoundError, ...).
+        raise OSError(
+            exc.errno,
+            f"Cannot write the checkpoint {path!r}: its folder {directory!r} "
+            f"{_FOLDER_PROBLEMS.get(exc.errno, f'is not writable ({exc.strerror})')}",
+        ) from exc
+
+
+_FOLDER_PROBLEMS = {
+    errno.ENOENT: "does not exist",
+    errno.ENOTDIR: "is not a folder",
+    errno.EACCES: "is not writable (permission denied)",
+    errno.EPERM: "is not writable (permission denied)",
+    errno.EROFS: "is on a read-only file system",
+}
+
+
+def check_writable(path):
+    """Raise an ``OSError`` naming ``path`` if a checkpoint cannot be saved there.
+
+    Called before any fit: otherwise a missing or read-only folder would only
+    be found once the first round is over, and the error would name a
+    temporary file.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            errno.EISDIR, f"Cannot write the checkpoint {path!r}: it is a folder"
+        )
+    fd, tmp = _temporary_file(path)
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def save(path, fingerprint_, seed, rounds):
     """Atomically write the checkpoint."""
     path = os.fspath(path)
@@ -50,8 +112,7 @@ def save(path, fingerprint_, seed, rounds):
         "seed": seed,
         "rounds": rounds,
     }
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".skhp-checkpoint-", dir=directory)
+    fd, tmp = _temporary_file(path)
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -8,13 +8,16 @@ from numbers import Integral, Real
 
 import joblib
 import numpy as np
+from sklearn.base import is_classifier
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
-from .._compat import BaseSearchCV, Interval, _fit_context
+from .._compat import BaseSearchCV, Interval, _fit_context, _yields_constant_splits
+from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._sharing import shared_with_workers
-from ._space import SearchSpace
-from ._zoom import ZoomSampler, round_sizes
+from ._space import _ENUMERATE_LIMIT, SearchSpace
+from ._zoom import ZoomSampler, region_unit_bounds, round_sizes
 
 
 # A round whose cluster lost work (a killed Dask worker, say) is run again
@@ -56,6 +59,37 @@ def _evaluate_surviving_lost_workers(evaluate_candidates, round_idx, candidates,
             )
 
 
+def _same_value(a, b):
+    """Equal parameter values, floats up to the rounding of a round trip."""
+    if a is b:
+        return True
+    if isinstance(a, (Real, np.number)) and isinstance(b, (Real, np.number)):
+        return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=1e-12))
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _lies_in(space, subspace, u, params):
+    """Whether ``params``, located at ``u``, is a value of the space.
+
+    Locating a value outside a distribution's support puts it on the bound
+    (quantiles are clipped): such a candidate of an earlier, wider space is not
+    one of this space, and re-evaluating its clamped copy would spend the warm
+    start on the space's edge. Values round-trip through the quantiles only if
+    they lie inside.
+    """
+    sub = space.subspaces[subspace]
+    for dim in sub.dims:
+        if dim.kind == "opaque":
+            continue  # drawn afresh, whatever the earlier value
+        value = dim.from_unit(np.asarray(u)[None, sub.slices[dim.name]])[0]
+        if not _same_value(value, params[dim.name]):
+            return False
+    return True
+
+
 class CoarseToFineSearchCV(BaseSearchCV):
     """Coarse-to-fine search over hyperparameters.
 
@@ -83,8 +117,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         searched as a union of sub-spaces.
 
     n_iter : int, default=60
-        Number of candidates over all rounds. Fewer are evaluated only when a
-        finite space runs out.
+        Number of candidates over all rounds. Fewer are evaluated, with a
+        warning, only when the space runs out of distinct candidates.
 
     n_rounds : int, default=6
         Number of rounds. Round 0 gets the remainder of ``n_iter / n_rounds``.
@@ -115,7 +149,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         As in :class:`~sklearn.model_selection.GridSearchCV`.
 
     cv : int, cross-validation generator or an iterable, default=None
-        As in :class:`~sklearn.model_selection.GridSearchCV`.
+        As in :class:`~sklearn.model_selection.GridSearchCV`. With more than one
+        round it must give the same folds every time (``KFold(shuffle=True)``
+        needs an int ``random_state``), so that every round is scored on the
+        same splits; a ``ValueError`` is raised otherwise.
 
     verbose : int, default=0
         Controls the verbosity; ``>= 1`` prints each round's regions.
@@ -136,14 +173,19 @@ class CoarseToFineSearchCV(BaseSearchCV):
         When True and the search was fitted before, round 0 re-evaluates the
         previous search's best candidates (at most half of round 0, best first)
         on the new data, next to a fresh design, instead of starting from
-        scratch. Use it to re-tune when the data has changed.
+        scratch. Use it to re-tune when the data has changed. Candidates that
+        are not in the current ``param_distributions`` (a value outside a
+        narrowed range, a choice no longer listed) are left out.
 
     checkpoint : str or path-like, default=None
         File rewritten (atomically) after each round. If it exists when ``fit``
         starts and belongs to this very search (same estimator, space, budget,
         random_state, scoring, cv and data), the completed rounds are restored
-        instead of re-run; otherwise a ``ValueError`` is raised. A checkpoint
-        holds pickles: load only files you trust.
+        instead of re-run; otherwise a ``ValueError`` is raised. Its folder
+        must exist and be writable (an ``OSError`` is raised before any fit
+        otherwise). A checkpoint holds pickles: load only files you trust.
+        Ctrl-C (``KeyboardInterrupt``) stops the search, even inside a
+        network's ``fit``, and leaves the checkpoint of the last complete round.
 
     Attributes
     ----------
@@ -187,8 +229,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         in quantile space, 1.0 for a whole-space round) and ``regions``, a list
         of dicts with the region's ``center`` (the parameters of its best
         candidate), ``n_elites``, ``n_candidates`` and ``bounds`` (the
-        ``(low, high)`` values each scalar numeric parameter was sampled in,
-        at two widths of the kernel around the region's elites).
+        ``(low, high)`` values each scalar numeric parameter was sampled in:
+        two standard deviations of the sampling kernel, which is a quarter of
+        ``width``, on either side of the region's elites, in quantile space).
 
     n_restored_rounds_ : int
         Rounds restored from ``checkpoint`` rather than evaluated.
@@ -332,17 +375,48 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self : object
             Fitted search.
         """
+        # Checked before any fit, not when the first round ends.
+        self._check_cv_gives_constant_splits(y)
+        if self.checkpoint is not None:
+            _checkpoint.check_writable(self.checkpoint)
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
         self._fit_inputs = (X, y, params)
         self._ledger = None
         try:
-            # X goes to the workers once, not with every batch of tasks
-            with shared_with_workers(X, self.n_jobs) as X_for_tasks:
+            # X goes to the workers once, not with every batch of tasks. Ctrl-C
+            # in a fit stops the search (a network would otherwise end its
+            # training early and have the truncated fit scored).
+            with (
+                shared_with_workers(X, self.n_jobs) as X_for_tasks,
+                interrupt_stops_fits(),
+            ):
                 super().fit(X_for_tasks, y, **params)
             return self
         finally:
             del self._fit_inputs
             self._ledger = None
+
+    def _check_cv_gives_constant_splits(self, y):
+        """Refuse a cv whose folds change from one call of ``split`` to the next.
+
+        Every round splits the data again (BaseSearchCV calls ``split`` for each
+        batch of candidates), and candidates scored on different folds cannot be
+        ranked against each other. Computing the folds once and reusing them
+        would hide the problem only within one process: a checkpoint resumed in
+        another would score its rounds on other folds under the same
+        fingerprint. So, as scikit-learn's successive halving does, the search
+        asks for a seeded cv.
+        """
+        if len(round_sizes(self.n_iter, self.n_rounds)) < 2:
+            return  # one round: split is called once
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        if not _yields_constant_splits(cv):
+            raise ValueError(
+                f"The cv parameter ({cv!r}) gives different folds each time its "
+                "split is called, so the rounds of CoarseToFineSearchCV would be "
+                "scored on different folds and could not be ranked together. Set "
+                "its random_state to an int, or set shuffle=False."
+            )
 
     # -- BaseSearchCV hooks ---------------------------------------------------
     # BaseSearchCV keeps its own list of evaluated candidates, but rounds restored
@@ -593,6 +667,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if not any_success:
             # As in RandomizedSearchCV: a search in which every fit failed raises.
             raise all_failed_error
+        self._warn_if_short(space, len(ledger["params"]))
         self._complete_last_results()
         ledger["rounds_running"] = False
         self.rounds_ = reports
@@ -600,6 +675,30 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self.n_rounds_ = len(reports)
 
     # -- helpers ----------------------------------------------------------------
+    def _warn_if_short(self, space, n_evaluated):
+        """Say why fewer than ``n_iter`` candidates were evaluated, if they were."""
+        if n_evaluated >= self.n_iter:
+            return
+        if space.size is not None and space.size <= _ENUMERATE_LIMIT:
+            # A small finite space is enumerated once draws run dry: all of it
+            # was evaluated (as RandomizedSearchCV's ParameterSampler warns).
+            reason = (
+                f"the parameter space holds only {n_evaluated} distinct "
+                "candidates. For exhaustive searches, use GridSearchCV."
+            )
+        else:
+            reason = (
+                "repeated draws from the parameter space gave no new distinct "
+                "candidate: its discrete parameters put nearly all of their "
+                "probability on fewer combinations than n_iter. Widen them or "
+                "lower n_iter."
+            )
+        warnings.warn(
+            f"Only {n_evaluated} of n_iter={self.n_iter} candidates were "
+            f"evaluated: {reason}",
+            UserWarning,
+        )
+
     def _zoom_scores(self, results):
         """The scores the zoom follows (higher is better, NaN for failures)."""
         if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
@@ -622,7 +721,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if not np.isfinite(scores[i]):
                 break
             located = space.locate(previous["params"][i])
-            if located is not None:
+            if located is not None and _lies_in(space, *located, previous["params"][i]):
                 seeds.append(located)
             if len(seeds) >= max(1, first_round_size // 2):
                 break
@@ -647,7 +746,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
     def _describe_round(self, space, report):
         """Public, picklable description of a round's regions."""
         regions = []
-        sigma = report["width"] / 4
         for region in report["regions"]:
             sub = space.subspaces[region["subspace"]]
             members = np.array([m["u"] for m in region["members"]])
@@ -656,8 +754,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 if dim.kind != "num" or dim.n_units != 1:
                     continue
                 col = sub.slices[dim.name].start
-                lo = max(members[:, col].min() - 2 * sigma, 0.0)
-                hi = min(members[:, col].max() + 2 * sigma, 1 - 1e-12)
+                lo, hi = region_unit_bounds(members[:, col], report["width"])
                 low, high = dim.from_unit(np.array([[lo], [hi]]))
                 bounds[dim.name] = (low, high)
             regions.append(

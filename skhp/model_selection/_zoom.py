@@ -48,6 +48,41 @@ _MAX_POOL = 2048
 _MAX_GOOD = 128
 _MAX_BAD = 256
 
+# Geometry of a zoomed region, in unit coordinates. The kernels on its elites
+# have a standard deviation of a quarter of the round's width, so the +-2 sigma
+# band of one elite spans the width; ``rounds_`` reports each region as that
+# band around its elites.
+KERNEL_SIGMA_PER_WIDTH = 0.25
+REGION_BOUNDS_IN_SIGMAS = 2.0
+
+
+def kernel_sigma(width):
+    """Standard deviation of the Gaussian kernels of a round of this width."""
+    return KERNEL_SIGMA_PER_WIDTH * width
+
+
+def region_unit_bounds(members, width):
+    """``(low, high)`` unit coordinates of a region around its elites.
+
+    Parameters
+    ----------
+    members : array-like of shape (n_elites,)
+        One unit coordinate of each of the region's elites.
+    width : float
+        The round's width.
+
+    Returns
+    -------
+    low, high : float
+        The band of ``REGION_BOUNDS_IN_SIGMAS`` kernel widths around the
+        elites, within the unit interval.
+    """
+    members = np.asarray(members, dtype=float)
+    margin = REGION_BOUNDS_IN_SIGMAS * kernel_sigma(width)
+    low = max(float(members.min()) - margin, 0.0)
+    high = min(float(members.max()) + margin, 1 - 1e-12)
+    return low, high
+
 
 def round_sizes(n_iter, n_rounds):
     """Split ``n_iter`` candidates over rounds; round 0 takes the remainder."""
@@ -341,8 +376,7 @@ class ZoomSampler:
             for region in regions:
                 region["weights"] = [rank_w[r] for r in region["ranks"]]
             counts = _largest_remainder([sum(r["weights"]) for r in regions], n_zoom)
-            # sigma = width / 4: the +-2 sigma band of one elite spans the width.
-            sigma = width / 4
+            sigma = kernel_sigma(width)
             elite_ids = {id(e) for e in elites}
             others = [h for h in valid if id(h) not in elite_ids]
             for region, m in zip(regions, counts):

@@ -255,11 +255,15 @@ def test_same_candidates_whatever_n_jobs_or_backend():
 
 
 def test_random_state_none_and_instance():
+    # None: a fresh design on every fit, as in RandomizedSearchCV
     s = search(SPACE, n_iter=8, n_rounds=2, random_state=None).fit(X0, Y0)
-    assert len(s.cv_results_["params"]) == 8
+    first = _keys(s.cv_results_["params"])
+    assert len(first) == 8 and _keys(s.fit(X0, Y0).cv_results_["params"]) != first
+    # an instance: its state decides, and a second fit goes on drawing from it
     a = search(SPACE, n_iter=8, n_rounds=2, random_state=np.random.RandomState(1)).fit(X0, Y0)
     b = search(SPACE, n_iter=8, n_rounds=2, random_state=np.random.RandomState(1)).fit(X0, Y0)
     assert _keys(a.cv_results_["params"]) == _keys(b.cv_results_["params"])
+    assert _keys(a.fit(X0, Y0).cv_results_["params"]) != _keys(b.cv_results_["params"])
 
 
 def test_inputs_are_not_mutated():
@@ -438,14 +442,20 @@ def test_a_search_pickled_after_its_rounds_keeps_its_results():
     assert not np.allclose(s.predict(X), first)
 
 
-def test_progress_bar_works():
+def test_progress_bar_shows_every_round_to_the_end(capsys):
     pytest.importorskip("rich")
     from sklearn.callback import ProgressBar
 
     s = search(SPACE, n_iter=6, n_rounds=2)
     s.set_callbacks(ProgressBar())
-    s.fit(X0, Y0)
-    assert len(s.cv_results_["params"]) == 6
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The estimator Surface does not support")
+        s.fit(X0, Y0)
+    lines = capsys.readouterr().out.splitlines()
+    rounds = [line for line in lines if "coarse-to-fine-round" in line]
+    assert [line.split("coarse-to-fine-round")[1].split()[0] for line in rounds] == ["#0", "#1"]
+    assert all("100%" in line for line in rounds)
+    assert any("CoarseToFineSearchCV - search" in line and "100%" in line for line in lines)
 
 
 def test_warm_start_reuses_previous_best():
