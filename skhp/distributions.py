@@ -18,6 +18,11 @@ from sklearn.utils import check_random_state
 
 __all__ = ["layer_sizes", "loguniform", "loguniform_int", "reverse_loguniform"]
 
+# Integer values are computed in float64, which holds every integer exactly only
+# up to 2**53 (and loguniform_int's cdf needs high + 1): larger bounds would give
+# wrong (or overflowing) values.
+_MAX_INT = 2**53 - 1
+
 
 def _check_rng(random_state):
     """Return a numpy ``Generator`` or ``RandomState`` from any seed kind."""
@@ -43,6 +48,16 @@ def _check_int(name, value):
     return int(value)
 
 
+def _nan_outside(q, values):
+    """``values``, with nan where ``q`` is nan or outside ``[0, 1]`` (as in scipy)."""
+    return np.where((q >= 0) & (q <= 1), values, np.nan)
+
+
+def _clip_probability(p):
+    # Rounding in log space can step just outside [0, 1] at the bounds.
+    return np.clip(p, 0.0, 1.0)
+
+
 class _ScalarDistribution:
     """Base for one-dimensional distributions defined by their ``ppf``."""
 
@@ -64,13 +79,17 @@ class _ScalarDistribution:
         sample : scalar or ndarray
         """
         u = _uniform(_check_rng(random_state), size)
-        values = self.ppf(u)
+        values = self._values(self.ppf(u))
         if size is None:
             return values.item()
         return values
 
+    def _values(self, x):
+        # ppf gives floats, as scipy's does; draws of a discrete law are integers.
+        return np.asarray(x).astype(np.int64) if self._discrete else np.asarray(x)
+
     def _from_unit(self, U):
-        return self.ppf(np.asarray(U, dtype=float)[:, 0]).tolist()
+        return self._values(self.ppf(np.asarray(U, dtype=float)[:, 0])).tolist()
 
     def _to_unit(self, value):
         return np.array([float(self.cdf(value))])
@@ -127,19 +146,20 @@ class loguniform(_ScalarDistribution):
         q = np.asarray(q, dtype=float)
         # The clip keeps exp(log(.)) rounding from stepping out of [low, high].
         x = np.exp(log(self.low) + q * (log(self.high) - log(self.low)))
-        return np.clip(x, self.low, self.high)
+        return _nan_outside(q, np.clip(x, self.low, self.high))
 
     def cdf(self, x):
         """Cumulative distribution function."""
         x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
-        return (np.log(x) - log(self.low)) / (log(self.high) - log(self.low))
+        return _clip_probability((np.log(x) - log(self.low)) / (log(self.high) - log(self.low)))
 
     def pdf(self, x):
         """Probability density function."""
         x = np.asarray(x, dtype=float)
         inside = (x >= self.low) & (x <= self.high)
-        with np.errstate(divide="ignore"):
-            return np.where(inside, 1.0 / (x * (log(self.high) - log(self.low))), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            density = np.where(inside, 1.0 / (x * (log(self.high) - log(self.low))), 0.0)
+        return np.where(np.isnan(x), np.nan, density)
 
 
 class loguniform_int(_ScalarDistribution):
@@ -154,7 +174,13 @@ class loguniform_int(_ScalarDistribution):
     low : int
         Smallest value, ``>= 1``.
     high : int
-        Largest value, ``> low``.
+        Largest value, ``> low`` and ``< 2**53`` (float64, in which the
+        quantiles are computed, holds every integer exactly only up to 2**53).
+
+    Notes
+    -----
+    As for scipy's discrete distributions, ``ppf`` returns floats (with integer
+    values, nan for ``q`` outside ``[0, 1]``) and ``rvs`` returns integers.
 
     Examples
     --------
@@ -178,6 +204,12 @@ class loguniform_int(_ScalarDistribution):
                 "loguniform_int requires 1 <= low < high, got "
                 f"low={low!r}, high={high!r}."
             )
+        if high > _MAX_INT:
+            raise ValueError(
+                f"loguniform_int requires high < 2**53 = {_MAX_INT + 1}: its "
+                "values are computed in float64, which holds larger integers "
+                f"inexactly; got high={high!r}."
+            )
         self.low = low
         self.high = high
 
@@ -189,23 +221,32 @@ class loguniform_int(_ScalarDistribution):
         """Percent point function: the smallest ``k`` with ``cdf(k) >= q``."""
         q = np.asarray(q, dtype=float)
         x = self.low * np.exp(q * self._log_span)
-        # ceil(x - 1) is the smallest k with cdf(k) >= q; the 1e-9 absorbs the
-        # rounding of exp(log(.)) so that ppf(cdf(k)) == k.
-        k = np.ceil(x - 1.0 - 1e-9)
-        return np.clip(k, self.low, self.high).astype(np.int64)
+        # ceil(x - 1) is the smallest k with cdf(k) >= q in exact arithmetic; the
+        # rounding of exp(log(.)) puts it off by up to ~1e-14 * x, so a few steps
+        # along the cdf make it exact (and ppf(cdf(k)) == k).
+        k = np.clip(np.ceil(x - 1.0), self.low, self.high)
+        valid = (q >= 0) & (q <= 1)
+        while (down := valid & (k > self.low) & (self.cdf(k - 1) >= q)).any():
+            k = np.where(down, k - 1, k)
+        while (up := valid & (k < self.high) & (self.cdf(k) < q)).any():
+            k = np.where(up, k + 1, k)
+        # Near 2**53 the cdf of neighbours is equal in float64: q = 1 is high, as
+        # in scipy.
+        return _nan_outside(q, np.where(q == 1, self.high, k))
 
     def cdf(self, x):
         """Cumulative distribution function."""
         k = np.floor(np.asarray(x, dtype=float))
         k = np.clip(k, self.low - 1, self.high)
-        return np.log((k + 1) / self.low) / self._log_span
+        return _clip_probability(np.log((k + 1) / self.low) / self._log_span)
 
     def pmf(self, k):
         """Probability mass function."""
-        k = np.asarray(k)
+        k = np.asarray(k, dtype=float)
         inside = (k >= self.low) & (k <= self.high) & (k == np.floor(k))
-        kk = np.where(inside, k, 1).astype(float)
-        return np.where(inside, np.log((kk + 1) / kk) / self._log_span, 0.0)
+        kk = np.where(inside, k, 1.0)
+        mass = np.where(inside, np.log((kk + 1) / kk) / self._log_span, 0.0)
+        return np.where(np.isnan(k), np.nan, mass)
 
     def _to_unit(self, value):
         # Middle of the value's quantile interval, so a zoom around it stays on it.
@@ -259,14 +300,23 @@ class reverse_loguniform(_ScalarDistribution):
         """Percent point function (inverse of ``cdf``)."""
         q = np.asarray(q, dtype=float)
         one_minus = np.exp(log(1 - self.low) + q * (log(1 - self.high) - log(1 - self.low)))
-        return np.clip(1.0 - one_minus, self.low, self.high)
+        return _nan_outside(q, np.clip(1.0 - one_minus, self.low, self.high))
 
     def cdf(self, x):
         """Cumulative distribution function."""
         x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
-        return (np.log1p(-x) - log(1 - self.low)) / (
-            log(1 - self.high) - log(1 - self.low)
+        return _clip_probability(
+            (np.log1p(-x) - log(1 - self.low)) / (log(1 - self.high) - log(1 - self.low))
         )
+
+    def pdf(self, x):
+        """Probability density function: ``1 / ((1 - x) log((1 - low) / (1 - high)))``."""
+        x = np.asarray(x, dtype=float)
+        inside = (x >= self.low) & (x <= self.high)
+        span = log(1 - self.low) - log(1 - self.high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            density = np.where(inside, 1.0 / ((1.0 - x) * span), 0.0)
+        return np.where(np.isnan(x), np.nan, density)
 
 
 def _check_range(name, value, minimum):
@@ -315,6 +365,11 @@ class layer_sizes:
     def __init__(self, n_layers=(1, 3), units=(16, 512)):
         self.n_layers = _check_range("n_layers", n_layers, 1)
         self.units = _check_range("units", units, 1)
+        if self.units[1] > _MAX_INT:
+            raise ValueError(
+                f"units must be below 2**53 = {_MAX_INT + 1} (the widths are "
+                f"computed in float64), got {self.units}."
+            )
 
     def __repr__(self):
         return f"layer_sizes(n_layers={self.n_layers!r}, units={self.units!r})"
@@ -334,7 +389,7 @@ class layer_sizes:
         low, high = self.units
         if low == high:
             return np.full(np.shape(q), low, dtype=np.int64)
-        return loguniform_int(low, high).ppf(q)
+        return loguniform_int(low, high).ppf(q).astype(np.int64)
 
     def _units_cdf_mid(self, value):
         low, high = self.units

@@ -204,3 +204,67 @@ def test_property_layer_sizes(lo, extra, ulo, uextra, seed):
     t = d.rvs(random_state=seed)
     assert isinstance(t, tuple) and lo <= len(t) <= lo + extra
     assert all(ulo <= w <= ulo + uextra for w in t)
+
+
+# -- edge values: scipy's conventions ----------------------------------------------
+def test_loguniform_int_refuses_bounds_beyond_float64_integers():
+    # Values are computed in float64: above 2**53 they overflowed to -2**63.
+    with pytest.raises(ValueError, match=r"high < 2\*\*53"):
+        loguniform_int(1, 10**30)
+    with pytest.raises(ValueError, match=r"2\*\*53"):
+        layer_sizes(n_layers=1, units=(1, 10**30))
+    d = loguniform_int(1, 2**53 - 1)
+    x = d.rvs(size=2000, random_state=0)
+    assert x.dtype.kind == "i" and x.min() >= 1 and x.max() < 2**53
+    assert d.ppf(1.0) == 2**53 - 1 and d.ppf(0.0) == 1
+    assert isinstance(d.rvs(random_state=0), int)
+
+
+@pytest.mark.parametrize("dist", SCALARS, ids=repr)
+def test_ppf_is_nan_outside_the_unit_interval(dist):
+    # As scipy.stats: ppf(nan) and ppf of a q outside [0, 1] are nan.
+    assert np.isnan(stats.poisson(3).ppf(np.nan))
+    assert np.isnan(dist.ppf(np.nan))
+    assert np.isnan(dist.ppf([np.nan, -0.1, 1.1])).all()
+    assert not np.isnan(dist.ppf([0.0, 0.5, 1.0])).any()
+
+
+@pytest.mark.parametrize(
+    "dist",
+    SCALARS + [reverse_loguniform(0.1, 0.2), loguniform(0.1, 0.3), loguniform_int(3, 7)],
+    ids=repr,
+)
+def test_cdf_is_a_probability(dist):
+    x = np.linspace(dist.low / 2, dist.high * 1.5, 1001)
+    if isinstance(dist, reverse_loguniform):
+        x = np.linspace(0.0, 0.999999, 1001)
+    p = dist.cdf(np.concatenate([x, [dist.low, dist.high]]))
+    assert p.min() >= 0.0 and p.max() <= 1.0
+    assert dist.cdf(dist.high) == 1.0
+    assert np.isnan(dist.cdf(np.nan))
+
+
+@pytest.mark.parametrize("low, high", [(0.9, 0.999), (0.1, 0.2), (1e-3, 1 - 1e-6)])
+def test_reverse_loguniform_pdf(low, high):
+    from scipy.integrate import quad
+
+    d = reverse_loguniform(low, high)
+    mass, _ = quad(d.pdf, low, high, limit=200)
+    assert mass == pytest.approx(1.0, rel=1e-8)
+    # The derivative of the cdf, by central differences inside the support.
+    x = d.ppf(np.linspace(0.05, 0.95, 19))
+    h = 1e-6 * (1 - x)
+    slope = (d.cdf(x + h) - d.cdf(x - h)) / (2 * h)
+    np.testing.assert_allclose(d.pdf(x), slope, rtol=1e-5)
+    assert d.pdf(low / 2) == 0.0 and d.pdf((high + 1) / 2) == 0.0
+    assert np.isnan(d.pdf(np.nan))
+
+
+@pytest.mark.parametrize("high", [10**7, 10**12])
+def test_loguniform_int_ppf_is_exact_for_large_values(high):
+    # exp(log(.)) is off by ~1e-14 * k: ppf(cdf(k)) used to miss k above ~4e5.
+    d = loguniform_int(1, high)
+    k = np.unique(np.geomspace(1, high, 20_000).astype(np.int64))
+    np.testing.assert_array_equal(d.ppf(d.cdf(k)), k)
+    np.testing.assert_array_equal(d.ppf(d.cdf(k - 1) + 1e-15), k)
+    assert [d._from_unit(d._to_unit(v)[None, :])[0] for v in k[-50:]] == k[-50:].tolist()

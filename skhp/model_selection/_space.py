@@ -7,6 +7,7 @@ coordinates; values are only built at the end, from fresh objects, so nothing
 the user gave is ever modified.
 """
 
+import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -15,6 +16,14 @@ from scipy import stats
 
 # Quantiles are kept off 0 and 1 so that unbounded scipy distributions stay finite.
 _EPS = 1e-9
+# Discrete scipy laws whose cdf has no closed form (zipf, logser...) get it by
+# summing the pmf from the start of the support, at a cost that grows with the
+# value: a heavy tail is cut this far past the start (zipf(2)'s 1 - 1e-9 quantile
+# is near 6e8). Other laws are cut only where float64 stops holding integers.
+_MAX_SUMMED_SPAN = 2**16
+_MAX_EXACT_SPAN = 2**52
+# A warning says so when the cut drops more of a law's mass than this.
+_CUT_WARNING = 1e-3
 # A finite space this small is enumerated when rejection sampling runs dry.
 _ENUMERATE_LIMIT = 100_000
 
@@ -107,8 +116,64 @@ def _safe_equal(a, b):
         return False
 
 
+def _is_discrete(dist):
+    """Whether ``dist`` is a scipy discrete distribution, frozen or not.
+
+    Unfrozen ones are ``rv_discrete`` instances: ``rv_discrete(values=...)`` and
+    instances of subclasses.
+    """
+    return isinstance(dist, stats.rv_discrete) or isinstance(
+        getattr(dist, "dist", None), stats.rv_discrete
+    )
+
+
+def _sums_pmf(dist):
+    """Whether scipy computes ``dist.cdf(k)`` by summing the pmf up to ``k``."""
+    gen = getattr(dist, "dist", dist)
+    return type(gen)._cdf is stats.rv_discrete._cdf
+
+
+def _upper_cut(dist, start, stop):
+    """The first of ``start + 1, 2, 4, ...`` (at most ``stop``) above which lies
+    at most ``_EPS`` of the mass; ``stop`` if none."""
+    steps = start + 2.0 ** np.arange(int(np.log2(stop - start)) + 1)
+    points = np.append(steps[steps < stop], stop)
+    done = np.asarray(dist.cdf(points)) >= 1 - _EPS
+    return points[np.argmax(done)] if done.any() else stop
+
+
+def _lower_cut(dist, start, stop):
+    """As :func:`_upper_cut`, downwards from ``start`` to ``stop``."""
+    steps = start - 2.0 ** np.arange(int(np.log2(start - stop)) + 1)
+    points = np.append(steps[steps > stop], stop)
+    done = np.asarray(dist.cdf(points - 1)) <= _EPS
+    return points[np.argmax(done)] if done.any() else stop
+
+
+def _discrete_bounds(dist):
+    """Finite ``(low, high)`` that the search draws a discrete scipy law within.
+
+    A short finite support is kept whole. An infinite end (or a long support) is
+    cut where at most ``_EPS`` of the mass lies beyond, or at most a span away
+    from the other end (or the median) if that comes first.
+    """
+    low, high = (float(v) for v in dist.support())
+    span = _MAX_SUMMED_SPAN if _sums_pmf(dist) else _MAX_EXACT_SPAN
+    if high - low <= span:
+        return low, high
+    if np.isfinite(low):
+        return low, _upper_cut(dist, low, min(high, low + span))
+    if np.isfinite(high):
+        return _lower_cut(dist, high, max(low, high - span)), high
+    median = float(dist.ppf(0.5))
+    return (
+        _lower_cut(dist, median, median - span),
+        _upper_cut(dist, median, median + span),
+    )
+
+
 class _NumericDim:
-    """A distribution with a quantile function: scipy frozen or skhp."""
+    """A distribution with a quantile function: scipy (frozen or not) or skhp."""
 
     kind = "num"
 
@@ -116,19 +181,83 @@ class _NumericDim:
         self.name = name
         self.dist = dist
         self._skhp = hasattr(dist, "_from_unit")
-        if self._skhp:
-            self.n_units = dist._unit_dims
-            self.discrete = dist._discrete
-        else:
-            self.n_units = 1
-            self.discrete = isinstance(getattr(dist, "dist", None), stats.rv_discrete)
+        self.n_units = dist._unit_dims if self._skhp else 1
+        self.discrete = dist._discrete if self._skhp else _is_discrete(dist)
+        if self.discrete and not self._skhp:
+            self._init_discrete()
+
+    def _init_discrete(self):
+        dist = self.dist
+        try:
+            support = tuple(float(v) for v in dist.support())
+            self.low, self.high = _discrete_bounds(dist)
+        except TypeError as exc:  # an unfrozen law that needs shape parameters
+            raise TypeError(
+                f"Parameter {self.name!r}: cannot use {dist!r} ({exc}); freeze it "
+                "with its parameters, as in scipy.stats.poisson(3)."
+            ) from None
+        self.cut = (self.low, self.high) != support
+        if self.cut:
+            # Drawn as the law conditioned on [low, high]: quantiles are
+            # rescaled into [cdf(low - 1), cdf(high)], so no value piles up at
+            # the cut, and found by bisection within it (scipy's ppf may search
+            # the whole support, summing the pmf all the way).
+            self._q_low = float(dist.cdf(self.low - 1))
+            self._q_high = float(dist.cdf(self.high))
+            dropped = self._q_low + 1 - self._q_high
+            if dropped > _CUT_WARNING:
+                warnings.warn(
+                    f"Parameter {self.name!r}: {_describe(dist)} is drawn within "
+                    f"[{self.low:.0f}, {self.high:.0f}], which leaves out "
+                    f"{100 * dropped:.3g}% of its probability: quantiles further "
+                    "out are too slow (or too inexact) to compute.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        # scipy's discrete laws take integers, unless shifted by a fractional
+        # loc, or given fractional values (rv_discrete(values=...)).
+        gen = getattr(dist, "dist", dist)
+        values = np.append(np.ravel(getattr(gen, "xk", [])), [self.low, self.high])
+        self.integral = bool(np.all(values == np.floor(values)))
+
+    def _search_ppf(self, q):
+        """Smallest ``k`` in ``[low, high]`` with ``cdf(k) >= q``, for each ``q``.
+
+        Galloping up from ``low`` first, then bisecting: a summed cdf costs
+        ``O(k)``, so the many small values of a heavy tail stay cheap.
+        """
+        q = np.asarray(q, dtype=float)
+        below = np.full(len(q), self.low - 1)  # cdf(below) < q, or below the range
+        above = np.full(len(q), self.high)  # cdf(above) >= q (q <= cdf(high))
+        galloping = np.ones(len(q), dtype=bool)
+        width = 1.0
+        while galloping.any():
+            probe = np.minimum(below[galloping] + width, self.high)
+            reached = probe >= self.high
+            inside = ~reached
+            reached[inside] = np.asarray(self.dist.cdf(probe[inside])) >= q[galloping][inside]
+            idx = np.flatnonzero(galloping)
+            above[idx[reached]] = probe[reached]
+            below[idx[~reached]] = probe[~reached]
+            galloping[idx[reached]] = False
+            width *= 2
+        while (open_ := above - below > 1).any():
+            mid = below[open_] + np.floor((above[open_] - below[open_]) / 2)
+            reached = np.asarray(self.dist.cdf(mid)) >= q[open_]
+            above[open_] = np.where(reached, mid, above[open_])
+            below[open_] = np.where(reached, below[open_], mid)
+        return above
 
     def from_unit(self, U):
         if self._skhp:
             return self.dist._from_unit(U)
-        q = np.clip(U[:, 0], _EPS, 1 - _EPS)
-        values = np.asarray(self.dist.ppf(q))
-        if self.discrete:
+        if self.discrete and self.cut:
+            q = self._q_low + np.clip(U[:, 0], 0, 1) * (self._q_high - self._q_low)
+            values = self._search_ppf(q)
+        else:
+            q = np.clip(U[:, 0], _EPS, 1 - _EPS)
+            values = np.asarray(self.dist.ppf(q))
+        if self.discrete and self.integral:
             return [int(v) for v in values]
         return [float(v) for v in values]
 
@@ -136,10 +265,15 @@ class _NumericDim:
         if self._skhp:
             return np.asarray(self.dist._to_unit(value), dtype=float)
         if self.discrete:
+            if not self.low <= value <= self.high:
+                raise ValueError(f"{value!r} is outside the range of {self.name!r}.")
             lo, hi = self.dist.cdf(value - 1), self.dist.cdf(value)
             if hi <= lo:
                 raise ValueError(f"{value!r} is outside the support of {self.name!r}.")
-            return np.array([0.5 * (lo + hi)])
+            q = 0.5 * (lo + hi)
+            if self.cut:
+                q = (q - self._q_low) / (self._q_high - self._q_low)
+            return np.array([q])
         q = float(self.dist.cdf(value))
         return np.array([min(max(q, 0.0), 1 - _EPS)])
 
@@ -161,6 +295,15 @@ class _NumericDim:
             return self.dist._enumerate()
         lo, hi = self.dist.support()
         return [v for v in range(int(lo), int(hi) + 1) if self.dist.pmf(v) > 0]
+
+
+def _describe(dist):
+    """``zipf(1.1)`` for a frozen scipy law, its repr otherwise."""
+    gen = getattr(dist, "dist", None)
+    if gen is None:
+        return repr(dist)
+    args = [repr(a) for a in dist.args] + [f"{k}={v!r}" for k, v in dist.kwds.items()]
+    return f"{gen.name}({', '.join(args)})"
 
 
 class _OpaqueDim:
