@@ -82,11 +82,18 @@ def _format_seconds(seconds):
 class SearchProgress:
     """Print the progress of a search: round, fits done, best score, time left.
 
+    Works with any :class:`~sklearn.model_selection._search.BaseSearchCV`. A
+    search that runs in rounds shows its round: the rounds of
+    :class:`~skhp.CoarseToFineSearchCV`, the iterations of successive halving
+    (``iteration 2/3``). A search that evaluates all its candidates at once
+    (grid, randomized) shows fits only.
+
     Parameters
     ----------
     n_rounds : int or None, default=None
-        Number of rounds the search will run. None reads the search's
-        ``n_rounds`` parameter, or assumes one round when it has none.
+        Number of rounds the search will run, shown and used for the time left.
+        None reads it from the search as it starts (the rounds it has to run),
+        else from its ``n_rounds`` parameter.
 
     file : file-like or None, default=None
         Where to write; None means ``sys.stderr``.
@@ -145,17 +152,17 @@ class SearchProgress:
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self._last_print = -math.inf
-        # path of a round's context -> [index, size, fits done, first fit's end]
+        # path of the context the fits hang from -> _Group
         self._groups = {}
         self._current = None
         self._fold_scores = {}  # (round path, candidate) -> list of fold scores
         self.n_fits_done_ = 0
         self.best_score_ = None
         self.lines_ = []
-        n_rounds = self.n_rounds
-        if n_rounds is None:
-            n_rounds = getattr(estimator, "n_rounds", None) or 1
-        self._n_rounds = n_rounds
+        self._n_rounds = self.n_rounds
+        if self._n_rounds is None:
+            # A guess until the search context says how many rounds it runs.
+            self._n_rounds = getattr(estimator, "n_rounds", None)
         self._interval = self.min_interval
         if self._interval is None:
             self._interval = 0.5 if self._isatty() else 10.0
@@ -169,22 +176,28 @@ class SearchProgress:
         callback_close_listener(self._handle)
         self._write(final=True)
 
-    def _is_round(self, context):
-        # A round is the parent of the fits. Searches with rounds name their
-        # contexts "round"; one-shot searches (grid, randomized) have a single
-        # "search" context right under the root.
-        if "round" in context.task_name:
-            return True
-        return (
-            context.task_name == "search"
-            and context.parent.parent is None
-            and self._n_rounds == 1
-        )
+    def _kind(self, context):
+        """``"search"``, ``"round"`` or None for a context with subtasks.
 
-    def _open_round(self, path, size):
+        scikit-learn runs the fits of one ``evaluate_candidates`` call as the
+        parallel subtasks of one context (``sequential_subtasks=False``): the
+        search context itself in one-shot searches (grid, randomized), else one
+        of its sequential subtasks (a round, a halving iteration). Deeper
+        contexts belong to the estimators being fitted.
+        """
+        parent = context.parent
+        if parent is None or context.task_name.startswith("refit"):
+            return None
+        if parent.parent is None:
+            return "round" if not context.sequential_subtasks else "search"
+        if parent.parent.parent is None and not context.sequential_subtasks:
+            return "round"
+        return None
+
+    def _open_round(self, path, size, label=None):
         # Called with the lock held.
         if path not in self._groups:
-            self._groups[path] = [len(self._groups), size, 0, time.monotonic()]
+            self._groups[path] = _Group(len(self._groups), size, label)
         self._current = path
 
     def on_fit_task_begin(self, estimator, context):
@@ -193,9 +206,17 @@ class SearchProgress:
         if context.task_name.startswith("refit"):
             self._write(force=True, note="refitting the best candidate")
         elif context.max_subtasks:
-            if self._is_round(context):
+            kind = self._kind(context)
+            if kind == "search":
+                # Its subtasks are the rounds: as many as it says.
+                if self.n_rounds is None:
+                    self._n_rounds = context.max_subtasks
+            elif kind == "round":
+                label = None
+                if context.parent.parent is not None:  # a round of a search
+                    label = "iteration" if "iteration" in context.task_name else "round"
                 with self._lock:
-                    self._open_round(_path(context), context.max_subtasks)
+                    self._open_round(_path(context), context.max_subtasks, label)
                 self._write(force=True)
         else:  # a fit starts, possibly in a worker
             _scores.values = []
@@ -226,11 +247,11 @@ class SearchProgress:
         with self._lock:
             self._open_round(message["round"], message["round_size"])
             group = self._groups[message["round"]]
-            group[2] += 1
-            if group[2] == 1:
+            group.done += 1
+            if group.done == 1:
                 # Time from the first finished fit on: starting the workers is
                 # not a cost the remaining fits will pay again.
-                group[3] = time.monotonic()
+                group.first_done = time.monotonic()
             self.n_fits_done_ += 1
             score, n_splits = message["score"], message["n_splits"]
             if score is not None and n_splits:
@@ -252,12 +273,16 @@ class SearchProgress:
         # fits left in it and in the rounds still to come (assumed the same size).
         if self._current is None:
             return None
-        index, size, done, first_done = self._groups[self._current]
-        if done < 3:  # parallel fits finish in bunches: wait for a second bunch
+        group = self._groups[self._current]
+        if group.done < 3:  # parallel fits finish in bunches: wait for a second bunch
             return None
-        per_fit = (time.monotonic() - first_done) / (done - 1)
-        rounds_left = max(self._n_rounds - 1 - index, 0)
-        return per_fit * (size - done + rounds_left * size)
+        rounds_left = 0
+        if group.label is not None:
+            if self._n_rounds is None:
+                return None
+            rounds_left = max(self._n_rounds - 1 - group.index, 0)
+        per_fit = (time.monotonic() - group.first_done) / (group.done - 1)
+        return per_fit * (group.size - group.done + rounds_left * group.size)
 
     def _write(self, force=False, final=False, note=None):
         now = time.monotonic()
@@ -270,13 +295,15 @@ class SearchProgress:
             if final:
                 line = f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
             else:
-                round_, in_round, done = "-", 0, 0
+                line = "fits 0/0"
                 if self._current is not None:
-                    index, in_round, done, _ = self._groups[self._current]
-                    round_ = index + 1
-                line = (
-                    f"round {round_}/{self._n_rounds} | fits {done}/{in_round} "
-                    f"| best {best} | elapsed {elapsed} "
+                    group = self._groups[self._current]
+                    line = f"fits {group.done}/{group.size}"
+                    if group.label is not None:
+                        total = "?" if self._n_rounds is None else self._n_rounds
+                        line = f"{group.label} {group.index + 1}/{total} | {line}"
+                line += (
+                    f" | best {best} | elapsed {elapsed} "
                     f"| left ~{_format_seconds(self._time_left())}"
                 )
                 if note:
@@ -292,6 +319,17 @@ class SearchProgress:
         else:
             out.write(line + "\n")
         out.flush()
+
+
+class _Group:
+    """The fits under one context: a round, or a whole one-shot search."""
+
+    def __init__(self, index, size, label):
+        self.index = index  # order among the rounds
+        self.size = size  # fits it will run
+        self.label = label  # "round", "iteration", or None for a one-shot search
+        self.done = 0
+        self.first_done = time.monotonic()  # end of its first fit
 
 
 def _path(context):

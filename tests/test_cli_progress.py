@@ -5,8 +5,14 @@ import io
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import RidgeClassifier
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.model_selection import (
+    GridSearchCV,
+    HalvingGridSearchCV,
+    HalvingRandomSearchCV,
+    RandomizedSearchCV,
+)
 
 from skhp.cli._factory import make_distribution, make_estimator, make_search
 from skhp.progress import SearchProgress, recording_scorer
@@ -28,7 +34,9 @@ def test_counts_fits_and_best_score(n_jobs):
     search.set_callbacks(progress).fit(X, y)
     assert progress.n_fits_done_ == 12
     assert progress.best_score_ == pytest.approx(search.best_score_)
-    assert progress.lines_[0].startswith("round 1/1 | fits 0/12")
+    # A one-shot search has no rounds: its lines show fits only.
+    assert progress.lines_[0].startswith("fits 0/12 | best -")
+    assert not any("round" in line for line in progress.lines_)
     # No estimate of the time left before the first fits have set the pace.
     assert all(line.endswith("left ~?") for line in progress.lines_[:3])
     assert not progress.lines_[4].endswith("left ~?")
@@ -74,6 +82,46 @@ def test_rounds_are_reported_in_order():
     assert set(rounds) == {1, 2, 3}
     assert all(line.split()[1].endswith("/3") for line in progress.lines_[:-1])
     assert progress.n_fits_done_ == 12
+
+
+@pytest.mark.parametrize("halving", [HalvingRandomSearchCV, HalvingGridSearchCV])
+def test_successive_halving_shows_its_iterations(halving):
+    # It used to count its search context as a round: "round 2/1".
+    est = RidgeClassifier()
+    search = halving(
+        est,
+        {"alpha": [1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]},
+        cv=3,
+        min_resources=30,
+        scoring=recording_scorer(est),
+        random_state=0,
+    )
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    n_iterations = search.n_iterations_
+    assert n_iterations >= 2
+    lines = progress.lines_[:-1]
+    assert all(line.startswith("iteration ") for line in lines)
+    shown = [line.split()[1].split("/") for line in lines]
+    assert {total for _, total in shown} == {str(n_iterations)}
+    assert [int(i) for i, _ in shown] == sorted(int(i) for i, _ in shown)
+    assert {int(i) for i, _ in shown} == set(range(1, n_iterations + 1))
+    sizes = {line.split("| fits ")[1].split()[0].split("/")[1] for line in lines}
+    assert sizes == {str(n * search.n_splits_) for n in search.n_candidates_}
+    assert progress.n_fits_done_ == sum(search.n_candidates_) * search.n_splits_
+    assert progress.best_score_ is not None
+
+
+def test_a_single_round_search_is_round_1_of_1():
+    est = RidgeClassifier()
+    search = make_search(est, {"alpha": make_distribution("loguniform", [1e-3, 10.0])},
+                         n_iter=4, n_rounds=1, cv=2, scoring=None, n_jobs=1,
+                         random_state=0)
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    assert progress.lines_[0].startswith("round 1/1 | fits 0/8")
+    assert all(line.startswith("round 1/1 ") for line in progress.lines_[:-1])
+    assert progress.n_fits_done_ == 8
 
 
 def test_time_left_reaches_zero_with_the_last_fit():
