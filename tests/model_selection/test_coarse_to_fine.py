@@ -143,7 +143,8 @@ def _keys(params_list):
 @pytest.mark.parametrize("n_rounds", [1, 3, 6])
 def test_finite_space_runs_out_without_duplicates(n_rounds):
     space = {"units": [8, 16, 32], "opt": ["adam", "sgd"]}
-    s = search(space, n_iter=10, n_rounds=n_rounds).fit(X0, Y0)
+    with pytest.warns(UserWarning, match="Only 6 of n_iter=10 candidates"):
+        s = search(space, n_iter=10, n_rounds=n_rounds).fit(X0, Y0)
     keys = _keys(s.cv_results_["params"])
     assert len(keys) == 6 and len(set(keys)) == 6
 
@@ -163,7 +164,8 @@ def test_results_have_every_column_when_the_space_runs_out_early(refit):
     callback = _CopyAtTheEnd()
     s = search(space, n_iter=10, n_rounds=6,
                refit=_best_mean_score if refit == "callable" else True)
-    s.set_callbacks(callback).fit(X0, Y0)
+    with pytest.warns(UserWarning, match="Only 6 of n_iter=10 candidates"):
+        s.set_callbacks(callback).fit(X0, Y0)
     reference = RandomizedSearchCV(Surface(), space, n_iter=6, cv=2).fit(X0, Y0)
     assert sorted(s.cv_results_) == sorted([*reference.cv_results_, "round"])
     assert s.cv_results_["round"].tolist() == [0] * 5 + [1]
@@ -488,10 +490,12 @@ def test_checkpoint_of_a_space_that_ran_out_resumes(tmp_path):
     # does the last round of a finished search, and nothing else.
     path = tmp_path / "search.ckpt"
     space = {"units": [8, 16, 32], "opt": ["adam", "sgd"]}
-    full = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
+    with pytest.warns(UserWarning, match="Only 6 of n_iter=12 candidates"):
+        full = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
     assert full.n_rounds_ == 2 and full.n_candidates_ == [4, 2]
     FIT_COUNT["n"] = 0
-    again = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
+    with pytest.warns(UserWarning, match="Only 6 of n_iter=12 candidates"):
+        again = search(space, n_iter=12, n_rounds=3, checkpoint=path).fit(X0, Y0)
     assert again.n_restored_rounds_ == 1 and FIT_COUNT["n"] == 2 * 2 + 1  # round 1 + refit
     assert sorted(again.cv_results_) == sorted(full.cv_results_)
     for key in ["params", "mean_test_score", "rank_test_score", "round", "param_units"]:
@@ -611,7 +615,8 @@ def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
 
 def test_equal_but_different_values_are_different_candidates():
     # 1, True and 1.0 compare equal in Python but are different parameters.
-    s = search({"x": [1, True, 1.0, 0.3]}, n_iter=10, n_rounds=2).fit(X0, Y0)
+    with pytest.warns(UserWarning, match="Only 4 of n_iter=10 candidates"):
+        s = search({"x": [1, True, 1.0, 0.3]}, n_iter=10, n_rounds=2).fit(X0, Y0)
     values = [p["x"] for p in s.cv_results_["params"]]
     assert len(values) == 4
     assert sorted(repr(v) for v in values) == ["0.3", "1", "1.0", "True"]
