@@ -34,7 +34,8 @@ class _ContentHasher(JoblibNumpyHasher):
     """
 
     def save(self, obj):
-        if isinstance(obj, (np.random.RandomState, np.random.Generator)):
+        if isinstance(obj, (np.random.RandomState, np.random.Generator,
+                            np.random.BitGenerator)):
             obj = "<random generator>"
         super().save(obj)
 
