@@ -214,3 +214,44 @@ def test_dask_without_distributed_says_how_to_install(tmp_path, capsys, monkeypa
     monkeypatch.setitem(sys.modules, "distributed", None)
     status, err = run(capsys, tmp_path, "--dataset", "iris", "--dask-local", "1")
     assert_one_line_error(status, err, "pip install 'skhp[dask]'")
+
+
+def _without_tomllib(monkeypatch, tomli):
+    # What Python 3.10 looks like: no tomllib, and tomli installed or not.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", tomli)
+
+
+def test_toml_space_file_on_python_310_reads_with_tomli(tmp_path, monkeypatch):
+    import tomllib
+    import types
+
+    from skhp.cli._space import read_space_file
+
+    fake_tomli = types.SimpleNamespace(loads=tomllib.loads)
+    _without_tomllib(monkeypatch, fake_tomli)
+    path = tmp_path / "space.toml"
+    path.write_text("batch_size = [32, 64]\n")
+    assert read_space_file(path) == {"batch_size": [32, 64]}
+    path.write_text("batch_size = [")
+    with pytest.raises(ValueError, match="not valid"):
+        read_space_file(path)
+
+
+def test_toml_space_file_on_python_310_without_tomli(tmp_path, capsys, monkeypatch):
+    _without_tomllib(monkeypatch, None)
+    path = tmp_path / "space.toml"
+    path.write_text("batch_size = [32, 64]\n")
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--space", str(path))
+    assert_one_line_error(status, err, "needs the tomli package", "JSON")
+
+
+def test_cli_imports_without_tomllib():
+    # `import tomllib` at the top of the module failed on Python 3.10.
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['tomllib'] = None; import skhp.cli, skhp.__main__"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

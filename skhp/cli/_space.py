@@ -15,8 +15,6 @@ level starts from an empty space instead.
 import json
 from pathlib import Path
 
-import tomllib
-
 from skhp.cli._factory import DISTRIBUTIONS, make_distribution
 
 __all__ = ["DEFAULT_SPACE", "SpaceError", "build_space", "read_space_file"]
@@ -45,6 +43,21 @@ class SpaceError(ValueError):
     """A space file cannot be used; the message says why, in one line."""
 
 
+def _toml_loads(text, path):
+    """Parse TOML with the standard library (3.11+), or tomli on Python 3.10."""
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise SpaceError(
+                f"cannot read the TOML space file {path}: Python 3.10 needs the "
+                "tomli package for TOML (pip install tomli), or write it as JSON"
+            ) from None
+    return tomllib.loads(text)
+
+
 def read_space_file(path):
     """Read a space file (JSON or TOML) into a dict of raw entries."""
     path = Path(path)
@@ -54,7 +67,7 @@ def read_space_file(path):
         raise SpaceError(f"cannot read space file {path}: {exc.strerror}") from None
     try:
         if path.suffix.lower() == ".toml":
-            raw = tomllib.loads(text.decode("utf-8"))
+            raw = _toml_loads(text.decode("utf-8"), path)
         else:
             raw = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
