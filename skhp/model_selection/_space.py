@@ -14,7 +14,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import stats
 
-# Quantiles are kept off 0 and 1 so that unbounded scipy distributions stay finite.
+# Quantiles of scipy laws are kept off 0 and 1 so that unbounded ones stay finite
+# (discrete laws with a cut support are drawn within their bounds instead).
 _EPS = 1e-9
 # Discrete scipy laws whose cdf has no closed form (zipf, logser...) get it by
 # summing the pmf from the start of the support, at a cost that grows with the
