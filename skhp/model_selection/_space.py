@@ -17,10 +17,12 @@ from scipy import stats
 # Quantiles of scipy laws are kept off 0 and 1 so that unbounded ones stay finite
 # (discrete laws with a cut support are drawn within their bounds instead).
 _EPS = 1e-9
-# Discrete scipy laws whose cdf has no closed form (zipf, logser...) get it by
-# summing the pmf from the start of the support, at a cost that grows with the
-# value: a heavy tail is cut this far past the start (zipf(2)'s 1 - 1e-9 quantile
-# is near 6e8). Other laws are cut only where float64 stops holding integers.
+# An infinite (or very long) support of a discrete scipy law is cut where at most
+# _EPS of the mass lies beyond, or at most this many values past its other end if
+# that comes first. scipy gets the cdf of a law without a closed form (zipf,
+# logser...) by summing the pmf from the start, at a cost that grows with the
+# value: zipf(2)'s 1 - 1e-9 quantile is near 6e8, a hang. Other laws stop where
+# float64 stops holding every integer.
 _MAX_SUMMED_SPAN = 2**16
 _MAX_EXACT_SPAN = 2**52
 # A warning says so when the cut drops more of a law's mass than this.
