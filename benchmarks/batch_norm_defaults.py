@@ -17,7 +17,8 @@ Data sets:
 
 Then probes of why batch norm "before" loses on Fashion-MNIST (skhp only,
 the same 10,000 rows): the L2 penalty (``alpha=0``), a lower learning rate,
-the running statistics' momentum, and centred inputs. For each:
+the running statistics' momentum, and centred inputs; and the same columns
+for the diabetes regression. For each:
 
 - train / test: accuracy with the running statistics (what ``predict`` uses);
 - test, recal.: the test accuracy of the same weights with each normalized
@@ -234,6 +235,27 @@ def probe_table(fashion_data, seeds):
         print(f"{label:<38}{cells}", flush=True)
 
 
+def diabetes_probe(tabular, seeds):
+    """The same columns for the regression, where batch norm also loses."""
+    X_train, y_train, X_test, y_test, _ = tabular["diabetes (R^2)"]
+    print(f"\nDiabetes (R^2), hidden (100,), defaults: medians over {len(seeds)} seeds")
+    columns = ("train", "test", "test, recal.", "lag")
+    header = f"{'skhp network':<38}" + "".join(f"{c:>14}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for kind in ("skhp None", 'skhp "before"'):
+        results = [
+            diagnose(make(kind, regression=True, random_state=seed).fit(X_train, y_train),
+                     X_train, y_train, X_test, y_test)
+            for seed in seeds
+        ]
+        cells = ""
+        for column in columns:
+            values = [r[column] for r in results if column in r]
+            cells += f"{np.median(values):>14.4f}" if values else f"{'-':>14}"
+        print(f"{kind:<38}{cells}", flush=True)
+
+
 def curve_table(fashion_data):
     print("\nTest accuracy after each epoch, seed 0 (running statistics)")
     kinds = ("skhp None", 'skhp "before"', 'skhp "after"')
@@ -289,9 +311,11 @@ def main():
         args.seeds, args.tabular_seeds = 1, 1
     fashion_data = fashion(n_train)
     start = time.perf_counter()
-    score_table(fashion_data, tabular_sets(), range(args.seeds), range(args.tabular_seeds))
+    tabular = tabular_sets()
+    score_table(fashion_data, tabular, range(args.seeds), range(args.tabular_seeds))
     if not args.no_probes:
         probe_table(fashion_data, range(args.seeds))
+        diabetes_probe(tabular, range(args.tabular_seeds))
     if args.curves:
         curve_table(fashion_data)
     if args.reference:
