@@ -23,9 +23,9 @@ CONFIGS = {
     "scikit-learn": lambda: SklearnMLP(**COMMON),
     "scikit-learn, early stopping": lambda: SklearnMLP(**COMMON, early_stopping=True),
     "skhp, no batch norm": lambda: skhp.MLPClassifier(**COMMON, batch_norm=None),
-    "skhp, batch norm": lambda: skhp.MLPClassifier(**COMMON),
+    "skhp, batch norm": lambda: skhp.MLPClassifier(**COMMON, batch_norm="before"),
     "skhp, batch norm, early stopping": lambda: skhp.MLPClassifier(
-        **COMMON, early_stopping=True),
+        **COMMON, batch_norm="before", early_stopping=True),
 }
 
 

@@ -28,7 +28,7 @@ def make_search(n_jobs):
         "beta_1": reverse_loguniform(0.5, 0.999),
         "alpha": loguniform(1e-6, 1e-1),
     }
-    estimator = MLPClassifier((32,), max_iter=30, random_state=0)
+    estimator = MLPClassifier((32,), max_iter=30, batch_norm="before", random_state=0)
     return CoarseToFineSearchCV(estimator, space, n_iter=24, n_rounds=3, cv=3,
                                 random_state=0, n_jobs=n_jobs)
 

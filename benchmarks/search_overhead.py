@@ -122,7 +122,8 @@ def main():
     }
     workloads = {  # name: (estimator, space, X, y)
         "SVC": (SVC(), {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-4, 1e-1)}, Xd, yd),
-        "MLPClassifier": (MLPClassifier(max_iter=15, random_state=0), network_space,
+        "MLPClassifier": (MLPClassifier(max_iter=15, batch_norm="before", random_state=0),
+                          network_space,
                           Xd.astype(np.float32), yd),
     }
     labels = {"SVC": "SVC", "MLPClassifier": "MLPClassifier"}  # as rows name them
@@ -130,7 +131,7 @@ def main():
         Xf, yf, _, _, name = fashion_mnist_or_synthetic()
         labels["fashion"] = f"MLPClassifier, 4,500 images of {name}"
         workloads["fashion"] = (
-            MLPClassifier(max_iter=5, random_state=0),
+            MLPClassifier(max_iter=5, batch_norm="before", random_state=0),
             {**network_space, "batch_size": loguniform_int(32, 256),
              "hidden_layer_sizes": [(64,), (128,), (256,)]},
             Xf[:4500], yf[:4500],

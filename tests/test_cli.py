@@ -58,6 +58,7 @@ def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
         "alpha",
         "hidden_layer_sizes (layers)",
         "hidden_layer_sizes (units)",
+        "batch_norm",
         "learning_rate",
         "decay_rate",
     }

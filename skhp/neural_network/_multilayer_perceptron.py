@@ -932,11 +932,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``'lbfgs'``.
 
-    batch_norm : {'before', 'after'} or None, default='before'
+    batch_norm : {'before', 'after'} or None, default=None
         Batch normalization of the hidden layers: ``'before'`` normalizes
         each pre-activation z (the hidden layers' intercepts are then
         redundant with the shift beta and are not trained); ``'after'``
-        normalizes each activation a; None disables it. Training uses the
+        normalizes each activation a; None (the default) disables it, and
+        the network trains as scikit-learn's. Training uses the
         mini-batch's mean and variance; prediction uses running averages,
         so a row's prediction never depends on the other rows.
 
@@ -1069,7 +1070,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        batch_norm="before",
+        batch_norm=None,
         batch_norm_momentum=0.9,
         batch_norm_epsilon=1e-5,
         decay_rate=None,
@@ -1356,7 +1357,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``'lbfgs'``.
 
-    batch_norm : {'before', 'after'} or None, default='before'
+    batch_norm : {'before', 'after'} or None, default=None
         Batch normalization of the hidden layers (see :class:`MLPClassifier`).
 
     batch_norm_momentum : float, default=0.9
@@ -1470,7 +1471,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        batch_norm="before",
+        batch_norm=None,
         batch_norm_momentum=0.9,
         batch_norm_epsilon=1e-5,
         decay_rate=None,

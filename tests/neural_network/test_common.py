@@ -11,12 +11,13 @@ SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01,
              random_state=0)
 
 ESTIMATORS = [
-    MLPClassifier(**SMALL),
-    MLPClassifier(**SMALL, batch_norm=None, solver="rmsprop", learning_rate="exponential"),
-    MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100, random_state=0),
+    MLPClassifier(**SMALL, batch_norm="before"),
+    MLPClassifier(**SMALL, solver="rmsprop", learning_rate="exponential"),
+    MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm="before",
+                  max_iter=100, random_state=0),
     MLPRegressor(**SMALL, batch_norm="after", solver="sgd", learning_rate="inverse_time"),
-    MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm=None,
-                 max_iter=100, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100,
+                 random_state=0),
 ]
 
 

@@ -113,8 +113,8 @@ def test_one_sample_regression_fits_its_target(batch_norm):
 def test_extreme_magnitudes():
     X, y = load_digits(return_X_y=True)
     X = X / 16
-    reference = MLPClassifier((32,), max_iter=15, random_state=0)
-    huge = MLPClassifier((32,), max_iter=15, random_state=0)
+    reference = MLPClassifier((32,), max_iter=15, batch_norm="before", random_state=0)
+    huge = MLPClassifier((32,), max_iter=15, batch_norm="before", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference.fit(X, y)
@@ -123,4 +123,5 @@ def test_extreme_magnitudes():
     assert np.mean(huge.predict(X * 1e100) == reference.predict(X)) > 0.99
     # so small that batch norm's epsilon erases the signal: said so
     with pytest.warns(UserWarning, match="far below batch_norm_epsilon"):
-        MLPClassifier((32,), max_iter=15, random_state=0).fit(X * 1e-30, y)
+        MLPClassifier((32,), max_iter=15, batch_norm="before",
+                      random_state=0).fit(X * 1e-30, y)

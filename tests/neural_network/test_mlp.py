@@ -125,7 +125,7 @@ def test_running_statistics_track_the_data():
     X = X * 5 + 3
     # L-BFGS is full batch: its running statistics are the data's own.
     est = MLPClassifier((8,), solver="lbfgs", activation="tanh", max_iter=30,
-                        random_state=0)
+                        batch_norm="before", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
@@ -133,7 +133,8 @@ def test_running_statistics_track_the_data():
     assert_allclose(est.bn_running_means_[0], z.mean(axis=0), rtol=1e-10)
     assert_allclose(est.bn_running_vars_[0], z.var(axis=0), rtol=1e-10)
     # Mini-batch training ends close to them too.
-    sgd = MLPClassifier((8,), max_iter=30, random_state=0, batch_norm_momentum=0.5)
+    sgd = MLPClassifier((8,), max_iter=30, random_state=0, batch_norm="before",
+                        batch_norm_momentum=0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sgd.fit(X, y)
@@ -143,7 +144,7 @@ def test_running_statistics_track_the_data():
 
 def test_hidden_intercepts_dropped_with_batch_norm_before():
     X, y = make_classification(n_samples=100, random_state=0)
-    est = MLPClassifier((7, 5), max_iter=5, random_state=0)
+    est = MLPClassifier((7, 5), max_iter=5, batch_norm="before", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
@@ -243,7 +244,7 @@ def test_inputs_are_not_mutated():
 def test_partial_fit_epochs_equal_fit_epochs(solver):
     X, y = make_classification(n_samples=100, random_state=0)
     params = dict(hidden_layer_sizes=(8,), solver=solver, shuffle=False,
-                  random_state=0, learning_rate="exponential")
+                  random_state=0, learning_rate="exponential", batch_norm="before")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = MLPClassifier(max_iter=3, **params).fit(X, y)
@@ -273,7 +274,8 @@ def test_set_params_takes_effect_at_next_partial_fit():
 
 def test_warm_start_continues_training():
     X, y = make_classification(n_samples=200, random_state=0)
-    est = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
+    est = MLPClassifier((8,), max_iter=5, warm_start=True, batch_norm="before",
+                        random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
@@ -320,7 +322,8 @@ def test_a_network_without_hidden_layers_is_scikit_learns(batch_norm, solver):
 
 def test_pickled_model_trains_on_identically():
     X, y = make_classification(n_samples=100, random_state=0)
-    est = MLPClassifier((8,), solver="adam", random_state=0, shuffle=False)
+    est = MLPClassifier((8,), solver="adam", random_state=0, shuffle=False,
+                        batch_norm="before")
     est.partial_fit(X, y, classes=[0, 1])
     est.partial_fit(X, y)
     copy = pickle.loads(pickle.dumps(est))
@@ -445,9 +448,11 @@ def test_batches_of_one_row_train(digits, batch_norm):
     assert shuffled.score(X, y) > 0.5
 
 
-def test_partial_fit_on_one_row_learns_its_target():
+@pytest.mark.parametrize("batch_norm", ["before", "after", None])
+def test_partial_fit_on_one_row_learns_its_target(batch_norm):
     # scikit-learn's test_mlp_loading_from_joblib_partial_fit
-    est = MLPRegressor(hidden_layer_sizes=(42,), random_state=42, learning_rate_init=0.01, max_iter=200)
+    est = MLPRegressor(hidden_layer_sizes=(42,), random_state=42, learning_rate_init=0.01,
+                       max_iter=200, batch_norm=batch_norm)
     est.fit([[2]], [4])
     est = pickle.loads(pickle.dumps(est))
     for _ in range(200):
@@ -459,8 +464,9 @@ def test_a_last_batch_of_one_row_leaves_the_running_statistics_alone():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(2001, 3))
     y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=2001)
-    est = MLPRegressor(hidden_layer_sizes=(6,), activation="identity", batch_size=1000, max_iter=30,
-                       learning_rate_init=0.01, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(6,), activation="identity", batch_size=1000,
+                       max_iter=30, learning_rate_init=0.01, batch_norm="before",
+                       random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no false epsilon warning
         warnings.simplefilter("ignore", ConvergenceWarning)
