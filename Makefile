@@ -26,6 +26,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[benchmarks]"
 	$(BIN)/python benchmarks/mlp_speed.py
+	$(BIN)/python benchmarks/mlp_threads.py
 	$(BIN)/python benchmarks/mlp_memory.py
 	$(BIN)/python benchmarks/search_overhead.py
 	$(BIN)/python benchmarks/search_distributed.py
