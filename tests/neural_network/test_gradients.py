@@ -21,12 +21,16 @@ def assert_gradient_matches_finite_differences(est, X, y, sample_weight=None):
     Y = Y.reshape(len(Y), -1)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     ws = Workspace(est._layout, X.shape[0], X.dtype)
-    params = est._params
-
     est._backprop(X, Y, sw, ws)
     analytic = ws.grads.copy()
-    numeric = np.empty_like(analytic)
-    h = 1e-6
+    assert_allclose(analytic, finite_differences(est, X, Y, sw, ws), rtol=1e-5, atol=1e-8)
+    return analytic
+
+
+def finite_differences(est, X, Y, sw, ws, h=1e-6):
+    """Central differences of the loss in every parameter of ``est``."""
+    params = est._params
+    numeric = np.empty_like(params)
     for k in range(params.size):
         original = params[k]
         params[k] = original + h
@@ -35,8 +39,7 @@ def assert_gradient_matches_finite_differences(est, X, y, sample_weight=None):
         loss_minus = est._backprop(X, Y, sw, ws)
         params[k] = original
         numeric[k] = (loss_plus - loss_minus) / (2 * h)
-    assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
-    return analytic
+    return numeric
 
 
 @pytest.mark.parametrize("batch_norm", BATCH_NORMS)
@@ -91,14 +94,5 @@ def test_gradient_of_a_batch_of_one_row(batch_norm):
     assert not any(s.from_batch for s in ws.statistics)
     analytic = ws.grads.copy()
     assert np.abs(analytic[: est._layout.n_coef]).max() > 1e-6
-    params, h = est._params, 1e-6
-    numeric = np.empty_like(analytic)
-    for k in range(params.size):
-        original = params[k]
-        params[k] = original + h
-        loss_plus = est._backprop(X1, Y1, None, ws)
-        params[k] = original - h
-        loss_minus = est._backprop(X1, Y1, None, ws)
-        params[k] = original
-        numeric[k] = (loss_plus - loss_minus) / (2 * h)
+    numeric = finite_differences(est, X1, Y1, None, ws)
     assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
