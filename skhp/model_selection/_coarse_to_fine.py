@@ -8,8 +8,6 @@ from numbers import Integral, Real
 
 import joblib
 import numpy as np
-from sklearn.base import is_classifier
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
 from .._compat import BaseSearchCV, Interval, _fit_context, _yields_constant_splits
@@ -376,7 +374,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
             Fitted search.
         """
         # Checked before any fit, not when the first round ends.
-        self._check_cv_gives_constant_splits(y)
         if self.checkpoint is not None:
             _checkpoint.check_writable(self.checkpoint)
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
@@ -396,7 +393,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             del self._fit_inputs
             self._ledger = None
 
-    def _check_cv_gives_constant_splits(self, y):
+    def _check_cv_gives_constant_splits(self, cv):
         """Refuse a cv whose folds change from one call of ``split`` to the next.
 
         Every round splits the data again (BaseSearchCV calls ``split`` for each
@@ -406,10 +403,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
         another would score its rounds on other folds under the same
         fingerprint. So, as scikit-learn's successive halving does, the search
         asks for a seeded cv.
+
+        ``cv`` is BaseSearchCV's checked cv, in which a generator of splits has
+        already become a list (checking ``self.cv`` again would use it up).
         """
         if len(round_sizes(self.n_iter, self.n_rounds)) < 2:
             return  # one round: split is called once
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         if not _yields_constant_splits(cv):
             raise ValueError(
                 f"The cv parameter ({cv!r}) gives different folds each time its "
@@ -508,6 +507,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evaluate the rounds, each zooming on the results of the earlier ones."""
+        # Before any fit: BaseSearchCV calls this once it has checked cv.
+        self._check_cv_gives_constant_splits(self._checked_cv_orig)
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
         rng = check_random_state(self.random_state)

@@ -49,13 +49,6 @@ class ParameterLayout:
         self.size = int(self._offsets[-1])
         self.n_coef = int(self._offsets[n_weight_layers])
 
-    def __eq__(self, other):
-        return (
-            isinstance(other, ParameterLayout)
-            and self.layer_units == other.layer_units
-            and self.batch_norm == other.batch_norm
-        )
-
     def changes_from(self, fitted):
         """What differs from the ``fitted`` layout, in words (empty if nothing)."""
         changes = []

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 from sklearn.base import BaseEstimator
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold
 
 from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
@@ -333,3 +335,15 @@ def test_ctrl_c_outside_a_search_ends_the_network_fit_with_a_warning(monkeypatch
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         net.fit(X, y)
     assert net.n_iter_ == 0 and net.predict(X).shape == (40,)
+
+
+def test_a_generator_of_splits_is_used_for_every_round():
+    # It is a list once BaseSearchCV has checked it; checking self.cv again
+    # would use the generator up before any fit.
+    X, y = make_classification(n_samples=60, random_state=0)
+    search = CoarseToFineSearchCV(
+        LogisticRegression(), {"C": loguniform(1e-2, 1e2)}, n_iter=6, n_rounds=2,
+        cv=KFold(3).split(X), random_state=0,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
