@@ -92,7 +92,17 @@ class _ScalarDistribution:
         return self._values(self.ppf(np.asarray(U, dtype=float)[:, 0])).tolist()
 
     def _to_unit(self, value):
+        # The cdf is flat outside [low, high]: such a value would come back on a
+        # bound, so it is refused instead.
+        self._check_drawn(value)
         return np.array([float(self.cdf(value))])
+
+    def _check_drawn(self, value):
+        """ValueError unless ``value`` is one this distribution draws."""
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{value!r} is outside [{self.low!r}, {self.high!r}].")
+        if self._discrete and value != int(value):
+            raise ValueError(f"{value!r} is not an integer.")
 
     def __eq__(self, other):
         return type(self) is type(other) and vars(self) == vars(other)
@@ -249,6 +259,7 @@ class loguniform_int(_ScalarDistribution):
         return np.where(np.isnan(k), np.nan, mass)
 
     def _to_unit(self, value):
+        self._check_drawn(value)
         # Middle of the value's quantile interval, so a zoom around it stays on it.
         return np.array([0.5 * float(self.cdf(value - 1) + self.cdf(value))])
 
@@ -413,7 +424,7 @@ class layer_sizes:
         u = np.full(self._unit_dims, 0.5)
         u[0] = (len(value) - lo + 0.5) / (hi - lo + 1)
         for i, width in enumerate(value):
-            if not self.units[0] <= width <= self.units[1]:
+            if not self.units[0] <= width <= self.units[1] or width != int(width):
                 raise ValueError(f"{value!r} has a width outside units={self.units}.")
             u[1 + i] = self._units_cdf_mid(width)
         return u

@@ -40,17 +40,43 @@ class _ContentHasher(JoblibNumpyHasher):
         super().save(obj)
 
 
+def _qualified_name(value):
+    """``module.qualname`` of a function or class, else of the value's type."""
+    kind = value if hasattr(value, "__qualname__") else type(value)
+    return f"{getattr(kind, '__module__', '?')}.{kind.__qualname__}"
+
+
+def _content_hash(value):
+    return _ContentHasher().hash(value)
+
+
 def _describe_distribution(value):
     """What a process resuming the search must find again: the content of the
-    value, never its address in memory (reprs like ``<... at 0x7f...>``)."""
+    value, never its address in memory (reprs like ``<... at 0x7f...>``).
+
+    A value that does not pickle (one holding a lambda or a lock, or of a class
+    defined in a function) is described by its type and its attributes, each
+    by content, or by its qualified name where it does not pickle either: two
+    differently configured instances of one class differ, but an attribute
+    that does not pickle counts only by its name.
+    """
     if isinstance(value, (list, tuple)):
         value = list(value)
     try:
-        return ("content", _ContentHasher().hash(value))
+        return ("content", _content_hash(value))
     except Exception:
-        # Not picklable: its type and repr, less any memory address.
-        text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
-        return ("repr", type(value).__module__, type(value).__qualname__, text)
+        pass
+    if isinstance(value, list):
+        return ("list", [_describe_distribution(v) for v in value])
+    attributes = []
+    for name, attribute in sorted(getattr(value, "__dict__", {}).items()):
+        try:
+            attributes.append((name, _content_hash(attribute)))
+        except Exception:
+            attributes.append((name, "<not picklable>", _qualified_name(attribute)))
+    # The repr, less any memory address, for what __dict__ does not hold (slots).
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+    return ("attributes", _qualified_name(type(value)), text, attributes)
 
 
 def describe_space(param_distributions):

@@ -57,37 +57,6 @@ def _evaluate_surviving_lost_workers(evaluate_candidates, round_idx, candidates,
             )
 
 
-def _same_value(a, b):
-    """Equal parameter values, floats up to the rounding of a round trip."""
-    if a is b:
-        return True
-    if isinstance(a, (Real, np.number)) and isinstance(b, (Real, np.number)):
-        return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=1e-12))
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
-
-
-def _lies_in(space, subspace, u, params):
-    """Whether ``params``, located at ``u``, is a value of the space.
-
-    Locating a value outside a distribution's support puts it on the bound
-    (quantiles are clipped): such a candidate of an earlier, wider space is not
-    one of this space, and re-evaluating its clamped copy would spend the warm
-    start on the space's edge. Values round-trip through the quantiles only if
-    they lie inside.
-    """
-    sub = space.subspaces[subspace]
-    for dim in sub.dims:
-        if dim.kind == "opaque":
-            continue  # drawn afresh, whatever the earlier value
-        value = dim.from_unit(np.asarray(u)[None, sub.slices[dim.name]])[0]
-        if not _same_value(value, params[dim.name]):
-            return False
-    return True
-
-
 class CoarseToFineSearchCV(BaseSearchCV):
     """Coarse-to-fine search over hyperparameters.
 
@@ -721,8 +690,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         for i in order:
             if not np.isfinite(scores[i]):
                 break
+            # None for a candidate outside the current space (to_unit refuses
+            # values a distribution does not draw, rather than clamping them).
             located = space.locate(previous["params"][i])
-            if located is not None and _lies_in(space, *located, previous["params"][i]):
+            if located is not None:
                 seeds.append(located)
             if len(seeds) >= max(1, first_round_size // 2):
                 break

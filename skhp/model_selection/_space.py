@@ -7,11 +7,14 @@ coordinates; values are only built at the end, from fresh objects, so nothing
 the user gave is ever modified.
 """
 
+import os
+import sys
 import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
+import sklearn
 from scipy import stats
 
 # Quantiles of scipy laws are kept off 0 and 1 so that unbounded ones stay finite
@@ -136,43 +139,79 @@ def _sums_pmf(dist):
     return type(gen)._cdf is stats.rv_discrete._cdf
 
 
-def _upper_cut(dist, start, stop):
-    """The first of ``start + 1, 2, 4, ...`` (at most ``stop``) above which lies
-    at most ``_EPS`` of the mass; ``stop`` if none."""
-    steps = start + 2.0 ** np.arange(int(np.log2(stop - start)) + 1)
-    points = np.append(steps[steps < stop], stop)
-    done = np.asarray(dist.cdf(points)) >= 1 - _EPS
+def _sample_points(dist):
+    """The support points of an ``rv_discrete(values=...)`` law (``xk + loc``,
+    those with mass) and the middle of each one's quantile interval; None for
+    other laws.
+
+    scipy draws such a law among its points, which need not be integers, so its
+    values are looked up rather than stepped through one by one.
+    """
+    gen = getattr(dist, "dist", dist)
+    xk, pk = getattr(gen, "xk", None), getattr(gen, "pk", None)
+    if xk is None or pk is None:
+        return None
+    loc = 0.0
+    if gen is not dist:  # frozen: rv_sample has no shape parameters, so args is (loc,)
+        loc = dist.kwds.get("loc", dist.args[0] if dist.args else 0.0)
+    cdf = np.cumsum(pk)
+    mids = 0.5 * (np.append(0.0, cdf[:-1]) + cdf)
+    keep = np.asarray(pk) > 0
+    return np.asarray(xk, dtype=float)[keep] + loc, mids[keep]
+
+
+def _cut(dist, start, stop):
+    """The first of ``start + 1, 2, 4, ...`` towards ``stop`` (``start - 1, 2,
+    4, ...`` if ``stop`` is below) beyond which lies at most ``_EPS`` of the
+    mass; ``stop`` if none comes before it."""
+    if stop == start:
+        return stop
+    up = stop > start
+    steps = start + np.copysign(2.0 ** np.arange(int(np.log2(abs(stop - start))) + 1),
+                                stop - start)
+    points = np.append(steps[steps < stop] if up else steps[steps > stop], stop)
+    if up:
+        done = np.asarray(dist.cdf(points)) >= 1 - _EPS
+    else:
+        done = np.asarray(dist.cdf(points - 1)) <= _EPS
     return points[np.argmax(done)] if done.any() else stop
 
 
-def _lower_cut(dist, start, stop):
-    """As :func:`_upper_cut`, downwards from ``start`` to ``stop``."""
-    steps = start - 2.0 ** np.arange(int(np.log2(start - stop)) + 1)
-    points = np.append(steps[steps > stop], stop)
-    done = np.asarray(dist.cdf(points - 1)) <= _EPS
-    return points[np.argmax(done)] if done.any() else stop
-
-
-def _discrete_bounds(dist):
-    """Finite ``(low, high)`` that the search draws a discrete scipy law within.
+def _discrete_bounds(dist, low, high):
+    """Finite ``(low, high)`` that the search draws a discrete scipy law within,
+    given its support ``[low, high]``.
 
     A short finite support is kept whole. An infinite end (or a long support) is
     cut where at most ``_EPS`` of the mass lies beyond, or at most a span away
     from the other end (or the median) if that comes first.
     """
-    low, high = (float(v) for v in dist.support())
     span = _MAX_SUMMED_SPAN if _sums_pmf(dist) else _MAX_EXACT_SPAN
     if high - low <= span:
         return low, high
     if np.isfinite(low):
-        return low, _upper_cut(dist, low, min(high, low + span))
+        return low, _cut(dist, low, min(high, low + span))
     if np.isfinite(high):
-        return _lower_cut(dist, high, max(low, high - span)), high
+        return _cut(dist, high, max(low, high - span)), high
     median = float(dist.ppf(0.5))
-    return (
-        _lower_cut(dist, median, median - span),
-        _upper_cut(dist, median, median + span),
-    )
+    return _cut(dist, median, median - span), _cut(dist, median, median + span)
+
+
+# skhp's folder and scikit-learn's.
+_INTERNAL_FOLDERS = tuple(
+    os.path.dirname(os.path.abspath(init)) + os.sep
+    for init in (os.path.join(os.path.dirname(__file__), os.pardir, "__init__.py"),
+                 sklearn.__file__)
+)
+
+
+def _caller_stacklevel():
+    """The ``stacklevel`` at which a warning raised by the caller of this
+    function points at the first frame outside skhp and scikit-learn (a
+    search's ``fit`` builds the space through scikit-learn's)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_INTERNAL_FOLDERS):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _NumericDim:
@@ -190,60 +229,89 @@ class _NumericDim:
             self._init_discrete()
 
     def _init_discrete(self):
+        """Bounds ``low`` and ``high`` of the values drawn, and how to draw them.
+
+        A law with a cut support is drawn conditioned on ``[low, high]``
+        (quantiles rescaled into ``[cdf(low - 1), cdf(high)]``, so no value piles
+        up at the cut); any other by its quantiles within ``[_EPS, 1 - _EPS]``.
+        A summed cdf (``_sums_pmf``) is summed once, into a table of its values
+        on ``[low, high]``; a closed-form one is inverted by bisection (scipy's
+        ppf may search the whole support, or give up: yulesimon).
+        """
         dist = self.dist
         try:
             support = tuple(float(v) for v in dist.support())
-            self.low, self.high = _discrete_bounds(dist)
+            self._sample = _sample_points(dist)
+            # rv_discrete(values=...) is drawn among its points: never cut.
+            bounds = (support if self._sample is not None
+                      else _discrete_bounds(dist, *support))
         except TypeError as exc:  # an unfrozen law that needs shape parameters
             raise TypeError(
                 f"Parameter {self.name!r}: cannot use {dist!r} ({exc}); freeze it "
                 "with its parameters, as in scipy.stats.poisson(3)."
             ) from None
-        self.cut = (self.low, self.high) != support
-        if self.cut:
-            # Drawn as the law conditioned on [low, high]: quantiles are
-            # rescaled into [cdf(low - 1), cdf(high)], so no value piles up at
-            # the cut, and found by bisection within it (scipy's ppf may search
-            # the whole support, summing the pmf all the way).
-            self._q_low = float(dist.cdf(self.low - 1))
-            self._q_high = float(dist.cdf(self.high))
-            dropped = self._q_low + 1 - self._q_high
-            if dropped > _CUT_WARNING:
-                warnings.warn(
-                    f"Parameter {self.name!r}: {_describe(dist)} is drawn within "
-                    f"[{self.low:.0f}, {self.high:.0f}], which leaves out "
-                    f"{100 * dropped:.3g}% of its probability: quantiles further "
-                    "out are too slow (or too inexact) to compute.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+        self.low, self.high = bounds
+        self.cut = bounds != support
         # scipy's discrete laws take integers, unless shifted by a fractional
         # loc, or given fractional values (rv_discrete(values=...)).
-        gen = getattr(dist, "dist", dist)
-        values = np.append(np.ravel(getattr(gen, "xk", [])), [self.low, self.high])
+        values = self._sample[0] if self._sample is not None else np.array(bounds)
         self.integral = bool(np.all(values == np.floor(values)))
+        self._table = None
+        if self.cut:
+            self._init_cut()
+        elif _sums_pmf(dist):
+            self._table_start = self.low
+            self._table = self._summed_cdf()
+            self._table /= self._table[-1]
+        if not self.cut:
+            # Quantiles outside [_EPS, 1 - _EPS] are never drawn, nor their values.
+            self.low, self.high = (float(v) for v in self.from_unit(np.array([[0.0], [1.0]])))
+            if self._sample is not None:
+                points, mids = self._sample
+                inside = (points >= self.low) & (points <= self.high)
+                self._sample = points[inside], mids[inside]
 
-    def _search_ppf(self, q):
-        """Smallest ``k`` in ``[low, high]`` with ``cdf(k) >= q``, for each ``q``.
+    def _summed_cdf(self):
+        """``cdf(k) - cdf(low - 1)`` for each ``k`` in ``[low, high]``."""
+        masses = self.dist.pmf(np.arange(self.low, self.high + 1))
+        return np.cumsum(np.asarray(masses, dtype=float))
 
-        Galloping up from ``low`` first, then bisecting: a summed cdf costs
-        ``O(k)``, so the many small values of a heavy tail stay cheap.
-        """
-        q = np.asarray(q, dtype=float)
+    def _init_cut(self):
+        dist, low, high = self.dist, self.low, self.high
+        self._q_low = float(dist.cdf(low - 1))
+        if _sums_pmf(dist):
+            self._table_start = low
+            self._table = self._summed_cdf()
+            kept = float(self._table[-1])
+        else:
+            kept = float(dist.cdf(high)) - self._q_low
+        if not kept > _EPS:
+            # Every draw would be low, and to_unit would divide by ~0.
+            raise ValueError(
+                f"Parameter {self.name!r}: {_describe(dist)} has (almost) none of "
+                f"its probability within [{low:.0f}, {high:.0f}], the values it can "
+                f"be drawn among: at most {_MAX_EXACT_SPAN:.0f} (2**52) from an "
+                f"end of its support, {_MAX_SUMMED_SPAN} (2**16) if scipy sums its "
+                "pmf for its cdf."
+            )
+        if self._table is not None:
+            self._table /= kept
+        self._q_high = self._q_low + kept
+        if 1 - kept > _CUT_WARNING:
+            warnings.warn(
+                f"Parameter {self.name!r}: {_describe(dist)} is drawn within "
+                f"[{low:.0f}, {high:.0f}], which leaves out "
+                f"{100 * (1 - kept):.3g}% of its probability: quantiles further "
+                "out are too slow (or too inexact) to compute.",
+                UserWarning,
+                stacklevel=_caller_stacklevel(),
+            )
+
+    def _bisect(self, q):
+        """Smallest ``k`` in ``[low, high]`` with ``cdf(k) >= q``, for each ``q``
+        in ``[cdf(low - 1), cdf(high)]``: exact, in at most 53 cdf calls."""
         below = np.full(len(q), self.low - 1)  # cdf(below) < q, or below the range
-        above = np.full(len(q), self.high)  # cdf(above) >= q (q <= cdf(high))
-        galloping = np.ones(len(q), dtype=bool)
-        width = 1.0
-        while galloping.any():
-            probe = np.minimum(below[galloping] + width, self.high)
-            reached = probe >= self.high
-            inside = ~reached
-            reached[inside] = np.asarray(self.dist.cdf(probe[inside])) >= q[galloping][inside]
-            idx = np.flatnonzero(galloping)
-            above[idx[reached]] = probe[reached]
-            below[idx[~reached]] = probe[~reached]
-            galloping[idx[reached]] = False
-            width *= 2
+        above = np.full(len(q), self.high)  # cdf(above) >= q
         while (open_ := above - below > 1).any():
             mid = below[open_] + np.floor((above[open_] - below[open_]) / 2)
             reached = np.asarray(self.dist.cdf(mid)) >= q[open_]
@@ -254,31 +322,63 @@ class _NumericDim:
     def from_unit(self, U):
         if self._skhp:
             return self.dist._from_unit(U)
-        if self.discrete and self.cut:
-            q = self._q_low + np.clip(U[:, 0], 0, 1) * (self._q_high - self._q_low)
-            values = self._search_ppf(q)
+        if not self.discrete:
+            return [float(v) for v in np.asarray(self.dist.ppf(np.clip(U[:, 0], _EPS, 1 - _EPS)))]
+        u = np.clip(U[:, 0], 0, 1) if self.cut else np.clip(U[:, 0], _EPS, 1 - _EPS)
+        if self._table is not None:
+            values = self._table_start + np.searchsorted(self._table, u)
+        elif self.cut:
+            values = self._bisect(self._q_low + u * (self._q_high - self._q_low))
         else:
-            q = np.clip(U[:, 0], _EPS, 1 - _EPS)
-            values = np.asarray(self.dist.ppf(q))
-        if self.discrete and self.integral:
+            values = np.asarray(self.dist.ppf(u))
+        if self.integral:
             return [int(v) for v in values]
         return [float(v) for v in values]
 
     def to_unit(self, value):
+        """The coordinate ``from_unit`` gives ``value`` at; ValueError if it
+        never gives it (outside the support, or beyond what is drawn)."""
         if self._skhp:
             return np.asarray(self.dist._to_unit(value), dtype=float)
         if self.discrete:
-            if not self.low <= value <= self.high:
-                raise ValueError(f"{value!r} is outside the range of {self.name!r}.")
-            lo, hi = self.dist.cdf(value - 1), self.dist.cdf(value)
-            if hi <= lo:
-                raise ValueError(f"{value!r} is outside the support of {self.name!r}.")
-            q = 0.5 * (lo + hi)
-            if self.cut:
-                q = (q - self._q_low) / (self._q_high - self._q_low)
-            return np.array([q])
+            return np.array([self._discrete_unit(value)])
+        low, high = self.dist.support()
+        if not low <= value <= high:
+            raise ValueError(f"{value!r} is outside the support of {self.name!r}.")
         q = float(self.dist.cdf(value))
-        return np.array([min(max(q, 0.0), 1 - _EPS)])
+        # Quantiles are drawn within [_EPS, 1 - _EPS] (half of it for rounding).
+        if not _EPS / 2 <= q <= 1 - _EPS / 2:
+            raise ValueError(
+                f"{value!r} lies further in a tail of {self.name!r} than is drawn."
+            )
+        return np.array([min(max(q, _EPS), 1 - _EPS)])
+
+    def _discrete_unit(self, value):
+        """The middle of ``value``'s quantile interval, on the unit scale."""
+        if self._sample is not None:
+            points, mids = self._sample
+            i = int(np.searchsorted(points, value))
+            if i == len(points) or points[i] != value:
+                raise ValueError(f"{value!r} is not a value {self.name!r} draws.")
+            return mids[i]
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{value!r} is outside the range of {self.name!r}.")
+        if self._table is not None:
+            i = value - self._table_start
+            if i != int(i):
+                raise ValueError(f"{value!r} is not a value {self.name!r} draws.")
+            i = int(i)
+            lo, hi = (self._table[i - 1] if i else 0.0), self._table[i]
+        else:
+            if not self.dist.pmf(value) > 0:
+                raise ValueError(f"{value!r} is not a value {self.name!r} draws.")
+            lo, hi = (float(p) for p in self.dist.cdf([value - 1, value]))
+        if not hi > lo:
+            raise ValueError(f"{value!r} is outside the support of {self.name!r}.")
+        q = 0.5 * (lo + hi)
+        if self.cut and self._table is None:
+            q = (q - self._q_low) / (self._q_high - self._q_low)
+        return q
 
     def key(self, value, u, subspace):
         key = _primitive_key(value)
@@ -286,18 +386,34 @@ class _NumericDim:
 
     @property
     def size(self):
+        """Number of values drawn (an upper bound), or None if uncountable."""
         if not self.discrete:
             return None
         if self._skhp:
             return self.dist._support_size
-        lo, hi = self.dist.support()
-        return int(hi - lo + 1) if np.isfinite(lo) and np.isfinite(hi) else None
+        if self._sample is not None:
+            return len(self._sample[0])
+        return int(self.high - self.low) + 1
 
     def enumerate(self):
+        """The values drawn, each one ``to_unit`` takes."""
         if self._skhp:
             return self.dist._enumerate()
-        lo, hi = self.dist.support()
-        return [v for v in range(int(lo), int(hi) + 1) if self.dist.pmf(v) > 0]
+        if self._sample is not None:
+            values = self._sample[0]
+        else:
+            values = self.low + np.arange(self.high - self.low + 1)
+            if self._table is not None:
+                cdf = np.append(0.0, self._table)
+                index = (values - self._table_start).astype(int)
+                values = values[cdf[index + 1] > cdf[index]]
+            else:
+                masses = np.asarray(self.dist.pmf(values))
+                drawn = np.asarray(self.dist.cdf(values)) > np.asarray(self.dist.cdf(values - 1))
+                values = values[(masses > 0) & drawn]
+        if self.integral:
+            return [int(v) for v in values]
+        return [float(v) for v in values]
 
 
 def _describe(dist):

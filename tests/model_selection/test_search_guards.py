@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold
 
-from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
+from skhp import CoarseToFineSearchCV, MLPClassifier, distributions, loguniform
 from skhp._interrupt import interrupt_stops_fit
 from skhp.model_selection import _checkpoint
+from skhp.model_selection._space import SearchSpace
 
 X0, Y0 = np.arange(12.0).reshape(12, 1), np.zeros(12)
 FITS = {"n": 0}
@@ -115,6 +117,29 @@ def test_space_fingerprint_ignores_memory_addresses():
     first["d"].rvs(size=3)
     np.random.rand()
     assert _checkpoint.describe_space(first) == before
+
+
+
+class Unpicklable:
+    """Holds a lock, so pickling it fails."""
+
+    def __init__(self, scale):
+        self.scale = scale
+        self.lock = threading.Lock()
+
+    def rvs(self, random_state=None):
+        return self.scale * random_state.random()
+
+
+def test_space_fingerprint_of_unpicklable_objects_tells_configurations_apart():
+    with pytest.raises(TypeError):
+        pickle.dumps(Unpicklable(1))
+    # their reprs, less the address, were both "<...Unpicklable object>"
+    one, two = ({"a": Unpicklable(scale)} for scale in (1, 2))
+    assert _checkpoint.describe_space(one) != _checkpoint.describe_space(two)
+    assert _checkpoint.describe_space(one) == _checkpoint.describe_space({"a": Unpicklable(1)})
+    assert (_checkpoint.describe_space({"a": [Unpicklable(1), 3]})
+            != _checkpoint.describe_space({"a": [Unpicklable(2), 3]}))
 
 
 _RESUME_SCRIPT = textwrap.dedent(
@@ -259,6 +284,52 @@ def test_warm_start_drops_seeds_outside_a_narrowed_space():
     # nothing was clamped onto the new bounds
     lr = np.array([p["lr"] for p in s.cv_results_["params"]])
     assert not np.isclose(lr, low, rtol=1e-6).any() and not np.isclose(lr, high, rtol=1e-6).any()
+
+
+class Peak(BaseEstimator):
+    """Free to fit; scores -|x - 0.001|."""
+
+    def __init__(self, x=0.0):
+        self.x = x
+
+    def fit(self, X, y=None):
+        return self
+
+    def score(self, X, y=None):
+        return -abs(self.x - 0.001)
+
+
+def test_warm_start_keeps_seeds_a_round_trip_moves_a_little():
+    # uniform(-1e6, 2e6) gives 0.001 back as 0.0010000000475 (quantiles in
+    # float64): the seed was dropped as if it lay outside the space.
+    s = CoarseToFineSearchCV(Peak(), {"x": [0.001, 5.0]}, n_iter=2, n_rounds=1, cv=2,
+                             random_state=0, warm_start=True).fit(X0, Y0)
+    assert s.best_params_ == {"x": 0.001}
+    s.set_params(param_distributions={"x": stats.uniform(-1e6, 2e6)}, n_iter=4).fit(X0, Y0)
+    seeds = [p["x"] for p in s.cv_results_["params"][:2]]
+    np.testing.assert_allclose(seeds, [0.001, 5.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dist, value", [
+    (stats.uniform(0, 1), 1.5),  # outside the support: the cdf is 1 there
+    (stats.uniform(0, 1), -0.5),
+    (stats.norm(0, 1), 40.0),  # inside, but quantiles are drawn within [1e-9, 1 - 1e-9]
+    (stats.poisson(3), 3.5),  # between two values: it came back as 3
+    (stats.poisson(3), -1),
+    (loguniform(1e-3, 1.0), 2.0),  # clipped onto the bound
+    (loguniform(1e-3, 1.0), float("nan")),
+    (distributions.loguniform_int(2, 64), 3.5),
+    (distributions.loguniform_int(2, 64), 128),
+    (distributions.reverse_loguniform(0.9, 0.999), 0.5),
+    (distributions.layer_sizes((1, 2), (4, 8)), (4, 5.5)),
+], ids=lambda v: getattr(getattr(v, "dist", None), "name", None) or repr(v))
+def test_values_a_distribution_never_draws_are_not_located(dist, value):
+    space = SearchSpace({"x": dist})
+    assert space.locate({"x": value}) is None
+    sub = space.subspaces[0]
+    for u in (0.0, 0.3, 1.0):  # ...and values it draws are
+        drawn = sub.params_from_unit(np.full((1, sub.n_units), u), None)[0]
+        assert space.locate(drawn) is not None
 
 
 # -- Ctrl-C inside a search ------------------------------------------------------------
