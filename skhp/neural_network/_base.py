@@ -3,13 +3,18 @@
 Each activation works in place on its argument; each derivative multiplies a
 backpropagated error ``delta`` in place by the activation's derivative,
 written as a function of the activation's *output* ``A`` (which is what the
-forward pass keeps). The losses are scikit-learn's own, so that a network
+forward pass keeps). GELU and SiLU are not monotonic, so their output does not
+determine their input: their derivatives (``INPUT_DERIVATIVES``) are written
+as functions of the input ``Z``, which the forward pass then keeps as well. The losses are scikit-learn's own, so that a network
 without batch normalization reports the same ``loss_`` as scikit-learn's,
 but for the squared error (see :func:`squared_loss`).
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
+
+# PyTorch's default slope of the leaky ReLU's negative part.
+LEAKY_RELU_SLOPE = 0.01
 
 from skhp._compat import LOSS_FUNCTIONS as _SKLEARN_LOSS_FUNCTIONS
 
@@ -34,6 +39,26 @@ def inplace_relu(X):
     np.multiply(X, X > 0, out=X)
 
 
+def inplace_leaky_relu(X):
+    """Leaky ReLU in place: f(x) = x if x > 0 else 0.01 x."""
+    np.multiply(X, LEAKY_RELU_SLOPE, out=X, where=X < 0)
+
+
+def inplace_elu(X):
+    """Exponential linear unit in place: f(x) = x if x > 0 else exp(x) - 1."""
+    np.expm1(X, out=X, where=X < 0)
+
+
+def inplace_gelu(X):
+    """Gaussian error linear unit in place (exact): f(x) = x * Phi(x)."""
+    X *= ndtr(X)
+
+
+def inplace_silu(X):
+    """Sigmoid linear unit (swish) in place: f(x) = x * sigmoid(x)."""
+    X *= expit(X)
+
+
 def inplace_exp(X):
     """Exponential in place (the output of a Poisson regression)."""
     np.exp(X, out=X)
@@ -54,6 +79,10 @@ ACTIVATIONS = {
     "logistic": inplace_logistic,
     "tanh": inplace_tanh,
     "relu": inplace_relu,
+    "leaky_relu": inplace_leaky_relu,
+    "elu": inplace_elu,
+    "gelu": inplace_gelu,
+    "silu": inplace_silu,
     "exp": inplace_exp,
     "softmax": inplace_softmax,
 }
@@ -80,11 +109,41 @@ def inplace_relu_derivative(A, delta):
     np.multiply(delta, A > 0, out=delta)
 
 
+def inplace_leaky_relu_derivative(A, delta):
+    """Multiply ``delta`` by 1 where the unit was positive, else by the slope."""
+    np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=A <= 0)
+
+
+def inplace_elu_derivative(A, delta):
+    """Multiply ``delta`` by 1 where A > 0, else by exp(z) = A + 1."""
+    np.multiply(delta, A + 1.0, out=delta, where=A <= 0)
+
+
 DERIVATIVES = {
     "identity": inplace_identity_derivative,
     "logistic": inplace_logistic_derivative,
     "tanh": inplace_tanh_derivative,
     "relu": inplace_relu_derivative,
+    "leaky_relu": inplace_leaky_relu_derivative,
+    "elu": inplace_elu_derivative,
+}
+
+
+def inplace_gelu_derivative(Z, delta):
+    """Multiply ``delta`` by Phi(z) + z phi(z), from the input ``Z``."""
+    density = np.exp(-0.5 * Z * Z) * (1.0 / np.sqrt(2.0 * np.pi))
+    delta *= ndtr(Z) + Z * density
+
+
+def inplace_silu_derivative(Z, delta):
+    """Multiply ``delta`` by s (1 + z (1 - s)), s = sigmoid(z), from the input."""
+    s = expit(Z)
+    delta *= s * (1.0 + Z * (1.0 - s))
+
+
+INPUT_DERIVATIVES = {
+    "gelu": inplace_gelu_derivative,
+    "silu": inplace_silu_derivative,
 }
 
 def squared_loss(y_true, y_pred, sample_weight=None):
@@ -126,4 +185,12 @@ LOSS_FUNCTIONS = {
     "log_loss": log_loss,
 }
 
-__all__ = ["ACTIVATIONS", "DERIVATIVES", "LOSS_FUNCTIONS"]
+HIDDEN_ACTIVATIONS = set(DERIVATIVES) | set(INPUT_DERIVATIVES)
+
+__all__ = [
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "HIDDEN_ACTIVATIONS",
+    "INPUT_DERIVATIVES",
+    "LOSS_FUNCTIONS",
+]

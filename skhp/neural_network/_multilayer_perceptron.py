@@ -29,7 +29,13 @@ from skhp._compat import (
     _get_additional_lbfgs_options_dict,
 )
 from skhp._interrupt import interrupt_stops_fit
-from skhp.neural_network._base import ACTIVATIONS, DERIVATIVES, LOSS_FUNCTIONS
+from skhp.neural_network._base import (
+    ACTIVATIONS,
+    DERIVATIVES,
+    HIDDEN_ACTIVATIONS,
+    INPUT_DERIVATIVES,
+    LOSS_FUNCTIONS,
+)
 from skhp.neural_network._layers import (
     batch_norm_backward,
     batch_norm_forward,
@@ -101,7 +107,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(HIDDEN_ACTIVATIONS)],
         "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -334,7 +340,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 if sample_weight is None
                 else (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
             )
-        hidden_activation = ACTIVATIONS[self.activation]
+        activate = ACTIVATIONS[self.activation]
+        kept_inputs = ws.activation_inputs
+
+        def hidden_activation(i, Z):
+            if kept_inputs is not None:  # its derivative is written from z
+                np.copyto(kept_inputs[i][:m], Z)
+            activate(Z)
+
         last = self.n_layers_ - 2
         for i in range(self.n_layers_ - 1):
             Z = ws.outputs[i][:m]
@@ -346,12 +359,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 return Z
             if batch_norm == "before":
                 self._normalize(i, Z, Z, ws, row_weights)
-                hidden_activation(Z)
+                hidden_activation(i, Z)
             elif batch_norm == "after":
-                hidden_activation(Z)
+                hidden_activation(i, Z)
                 self._normalize(i, Z, ws.normalized[i][:m], ws, row_weights)
             else:
-                hidden_activation(Z)
+                hidden_activation(i, Z)
 
     def _normalize(self, i, Z, out, ws, row_weights):
         """Batch-normalize hidden layer ``i`` into ``out``, noting the statistics.
@@ -373,6 +386,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.bn_running_vars_[i], ws.centered[i][:m], out,
             )
         ws.statistics[i] = statistics
+
+    def _make_workspace(self, batch_size, dtype, n_features_gathered=None):
+        """Scratch buffers for batches of up to ``batch_size`` rows of this network."""
+        return Workspace(
+            self._layout, batch_size, dtype, n_features_gathered=n_features_gathered,
+            keep_activation_inputs=self.activation in INPUT_DERIVATIVES,
+        )
 
     def _loss_name(self):
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
@@ -410,7 +430,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         delta *= weight_fraction
 
         batch_norm = self._layout.batch_norm
-        derivative = DERIVATIVES[self.activation]
+        if self.activation in INPUT_DERIVATIVES:
+            derivative, kept = INPUT_DERIVATIVES[self.activation], ws.activation_inputs
+        else:
+            derivative, kept = DERIVATIVES[self.activation], ws.outputs
         l2 = self.alpha / sw_sum
         for i in range(last, -1, -1):
             coef = self.coefs_[i]
@@ -426,17 +449,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             previous = ws.deltas[j][:m]
             np.matmul(delta, coef.T, out=previous)
             if batch_norm is None:
-                derivative(ws.outputs[j][:m], previous)
+                derivative(kept[j][:m], previous)
             else:
                 if batch_norm == "before":
-                    derivative(ws.outputs[j][:m], previous)
+                    derivative(kept[j][:m], previous)
                 batch_norm_backward(
                     previous, ws.centered[j][:m], self.bn_gammas_[j], ws.statistics[j],
                     weight_fraction, ws.ones[:m], ws.gamma_grads[j],
                     ws.beta_grads[j], ws.scratch[j][:m],
                 )
                 if batch_norm == "after":
-                    derivative(ws.outputs[j][:m], previous)
+                    derivative(kept[j][:m], previous)
             delta = previous
         return loss
 
@@ -560,7 +583,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _fit_lbfgs(self, X, y, sample_weight):
         # Full batch: batch normalization uses the whole data's statistics.
-        ws = Workspace(self._layout, X.shape[0], X.dtype)
+        ws = self._make_workspace(X.shape[0], X.dtype)
 
         def loss_and_grad(packed):
             np.copyto(self._params, packed, casting="unsafe")
@@ -655,9 +678,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         batch_size = self._batch_size(n_samples)
         dense = not sp.issparse(X)
         gather = dense and (self.shuffle or train_rows is not None)
-        ws = Workspace(
-            self._layout, batch_size, X.dtype,
-            n_features_gathered=X.shape[1] if gather else None,
+        ws = self._make_workspace(
+            batch_size, X.dtype, n_features_gathered=X.shape[1] if gather else None
         )
         bn_momentum = self.batch_norm_momentum
 
@@ -847,8 +869,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+            'gelu', 'silu'}, default='relu'
+        Activation function of the hidden layers: scikit-learn's four, and
+        ``'leaky_relu'`` (slope 0.01 below zero), ``'elu'`` (``exp(x) - 1``
+        below zero), ``'gelu'`` (exact, ``x * Phi(x)``) and ``'silu'``
+        (``x * sigmoid(x)``).
 
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
         The weight optimizer. ``'sgd'`` uses ``momentum`` (0 for plain SGD)
@@ -1289,8 +1315,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+            'gelu', 'silu'}, default='relu'
+        Activation function of the hidden layers: scikit-learn's four, and
+        ``'leaky_relu'`` (slope 0.01 below zero), ``'elu'`` (``exp(x) - 1``
+        below zero), ``'gelu'`` (exact, ``x * Phi(x)``) and ``'silu'``
+        (``x * sigmoid(x)``).
 
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
         The weight optimizer (see :class:`MLPClassifier`).

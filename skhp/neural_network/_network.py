@@ -104,9 +104,14 @@ class Workspace:
         float32 or float64.
     n_features_gathered : int or None
         When not None, a buffer for gathering a shuffled batch of input rows.
+    keep_activation_inputs : bool
+        Whether to keep each hidden layer's input to its activation
+        (``activation_inputs``), for activations whose derivative is written
+        from their input.
     """
 
-    def __init__(self, layout, batch_size, dtype, n_features_gathered=None):
+    def __init__(self, layout, batch_size, dtype, n_features_gathered=None,
+                 keep_activation_inputs=False):
         hidden = layout.layer_units[1:-1]
         outputs = layout.layer_units[1:]
         self.outputs = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
@@ -118,6 +123,11 @@ class Workspace:
             self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
         if layout.batch_norm == "after":
             self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+        self.activation_inputs = (
+            [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+            if keep_activation_inputs
+            else None
+        )
         self.ones = np.ones(batch_size, dtype=dtype)
         self._uniform_row_weights = {}
         # per hidden layer, what the last forward pass normalized with, and

@@ -16,6 +16,7 @@ ESTIMATORS = [
     MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm="before",
                   max_iter=100, random_state=0),
     MLPRegressor(**SMALL, batch_norm="after", solver="sgd", learning_rate="inverse_time"),
+    MLPClassifier(**SMALL, activation="gelu", batch_norm="after"),
     MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100,
                  random_state=0),
 ]

@@ -6,9 +6,8 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification, make_regression
 
 from skhp import MLPClassifier, MLPRegressor
-from skhp.neural_network._network import Workspace
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
 BATCH_NORMS = ["before", "after", None]
 
 
@@ -20,7 +19,7 @@ def assert_gradient_matches_finite_differences(est, X, y, sample_weight=None):
     X, Y = est._validate_input(X, y, incremental=False, reset=False)
     Y = Y.reshape(len(Y), -1)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    ws = Workspace(est._layout, X.shape[0], X.dtype)
+    ws = est._make_workspace(X.shape[0], X.dtype)
     est._backprop(X, Y, sw, ws)
     analytic = ws.grads.copy()
     assert_allclose(analytic, finite_differences(est, X, Y, sw, ws), rtol=1e-5, atol=1e-8)
@@ -89,7 +88,7 @@ def test_gradient_of_a_batch_of_one_row(batch_norm):
                        batch_norm=batch_norm, solver="sgd", random_state=0)
     est.set_params(max_iter=3, alpha=0.01).fit(X, y / y.std())
     X1, Y1 = X[:1], (y[:1] / y.std()).reshape(1, 1)
-    ws = Workspace(est._layout, 1, X.dtype)
+    ws = est._make_workspace(1, X.dtype)
     est._backprop(X1, Y1, None, ws)
     assert not any(s.from_batch for s in ws.statistics)
     analytic = ws.grads.copy()
