@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -825,7 +826,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self : object
             Returns a trained MLP model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(
+            X, y, sample_weight=self._weigh_classes(y, sample_weight), incremental=False
+        )
+
+    def _weigh_classes(self, y, sample_weight):
+        """The sample weights training uses: a regressor's are the user's."""
+        return sample_weight
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -979,6 +986,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         ``'inverse_time'`` and 0.95 for ``'exponential'``. Must be at most 1
         for ``'exponential'``.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, as in
+        :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``
+        (classes not named weigh 1), or ``'balanced'``, ``n_samples /
+        (n_classes * np.bincount(y))``. They multiply ``sample_weight``, and
+        so count in the loss, in batch normalization's statistics and in the
+        early-stopping score. ``partial_fit`` takes a dict only: the balance
+        of one call's rows is not the data's.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -1070,6 +1086,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -1100,7 +1121,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         batch_norm_momentum=0.9,
         batch_norm_epsilon=1e-5,
         decay_rate=None,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -1242,13 +1265,31 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one "
+                "call's rows do not show the data's balance. Pass the weights as "
+                "a dict, e.g. dict(zip(classes, compute_class_weight('balanced', "
+                "classes=classes, y=y))) for the whole y."
+            )
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(
+            X, y, sample_weight=self._weigh_classes(y, sample_weight), incremental=True
+        )
+
+    def _weigh_classes(self, y, sample_weight):
+        """``sample_weight`` times each row's class weight (unchanged without)."""
+        if self.class_weight is None:
+            return sample_weight
+        weights = compute_sample_weight(self.class_weight, y)
+        if sample_weight is None:
+            return weights
+        return weights * _check_sample_weight(sample_weight, weights)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.

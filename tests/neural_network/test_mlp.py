@@ -485,3 +485,50 @@ def test_lbfgs_warns_when_it_stops_at_max_fun(digits, batch_norm):
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
         est.fit(X, y)
     assert est.n_iter_ <= 5
+
+
+# ----------------------------------------------------------------------------
+# Class weights
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_norm", ["before", None])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_class_weight_is_sample_weight_by_class(digits, batch_norm, solver):
+    X, _, y, _ = digits
+    X, y = X[:300], y[:300]
+    weights = {0: 3.0, 1: 0.5, 7: 2.0}
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, solver=solver,
+                  batch_norm=batch_norm, random_state=0)
+    rows = np.array([weights.get(label, 1.0) for label in y])
+    user = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = MLPClassifier(class_weight=weights, **params).fit(X, y, sample_weight=user)
+        by_hand = MLPClassifier(**params).fit(X, y, sample_weight=user * rows)
+        balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+        counts = np.bincount(y)
+        by_count = MLPClassifier(**params).fit(
+            X, y, sample_weight=len(y) / (len(counts) * counts[y]))
+    assert_same_network(weighted, by_hand, rtol=1e-12, atol=1e-14)
+    assert_same_network(balanced, by_count, rtol=1e-12, atol=1e-14)
+
+
+def test_class_weight_shifts_predictions_towards_the_heavy_class():
+    X, y = make_classification(n_samples=400, weights=[0.9, 0.1], flip_y=0.05,
+                               class_sep=0.5, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPClassifier(**params).fit(X, y)
+        balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    assert (balanced.predict(X) == 1).sum() > 1.5 * (plain.predict(X) == 1).sum()
+
+
+def test_partial_fit_takes_class_weights_as_a_dict_only():
+    X, y = make_classification(n_samples=60, random_state=0)
+    est = MLPClassifier((4,), class_weight={0: 2.0}, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1])
+    same = MLPClassifier((4,), random_state=0)
+    same.partial_fit(X, y, classes=[0, 1], sample_weight=np.where(y == 0, 2.0, 1.0))
+    assert_same_network(est, same, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="'balanced' is not supported by partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
