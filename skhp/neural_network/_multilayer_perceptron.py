@@ -117,7 +117,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         ],
         "learning_rate": [
             StrOptions(
-                {"constant", "invscaling", "adaptive", "inverse_time", "exponential"}
+                {"constant", "invscaling", "adaptive", "inverse_time", "exponential",
+                 "cosine"}
             )
         ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -144,6 +145,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_norm_epsilon": [Interval(Real, 0, None, closed="neither")],
         "decay_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate_min": [Interval(Real, 0, None, closed="left")],
     }
 
     @abstractmethod
@@ -177,6 +180,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         batch_norm_momentum,
         batch_norm_epsilon,
         decay_rate,
+        warmup_epochs,
+        learning_rate_min,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -206,6 +211,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.batch_norm_momentum = batch_norm_momentum
         self.batch_norm_epsilon = batch_norm_epsilon
         self.decay_rate = decay_rate
+        self.warmup_epochs = warmup_epochs
+        self.learning_rate_min = learning_rate_min
 
     # ------------------------------------------------------------------
     # Parameters
@@ -624,7 +631,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         scikit-learn's does, also under ``warm_start``.
         """
         schedule = LearningRateSchedule(
-            self.learning_rate, self.learning_rate_init, self.power_t, self.decay_rate
+            self.learning_rate, self.learning_rate_init, self.power_t, self.decay_rate,
+            n_epochs=self.max_iter, warmup_epochs=self.warmup_epochs,
+            learning_rate_min=self.learning_rate_min,
         )
         if self.solver == "sgd":
             optimizer = OPTIMIZERS["sgd"](schedule, self.momentum, self.nesterovs_momentum)
@@ -899,7 +908,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         ``min(200, n_samples)``.
 
     learning_rate : {'constant', 'invscaling', 'adaptive', 'inverse_time', \
-            'exponential'}, default='constant'
+            'exponential', 'cosine'}, default='constant'
         Learning-rate schedule of every stochastic solver:
 
         - ``'constant'``: ``learning_rate_init`` throughout.
@@ -909,6 +918,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
           fail to improve by ``tol``; stops once it would fall below 1e-6.
         - ``'inverse_time'``: ``learning_rate_init / (1 + decay_rate * epoch)``.
         - ``'exponential'``: ``learning_rate_init * decay_rate ** epoch``.
+        - ``'cosine'``: half a cosine from ``learning_rate_init`` down to
+          ``learning_rate_min`` over the ``max_iter - warmup_epochs`` epochs
+          after the warm-up (with ``partial_fit``, ``max_iter`` calls).
 
     learning_rate_init : float, default=0.001
         The initial learning rate (the course's alpha).
@@ -985,6 +997,14 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         Decay of ``'inverse_time'`` and ``'exponential'``; None means 1.0 for
         ``'inverse_time'`` and 0.95 for ``'exponential'``. Must be at most 1
         for ``'exponential'``.
+
+    warmup_epochs : int, default=0
+        Epochs over which the rate of any schedule rises linearly: epoch
+        ``e < warmup_epochs`` trains at ``(e + 1) / (warmup_epochs + 1)`` of
+        the schedule's rate.
+
+    learning_rate_min : float, default=0.0
+        The floor the ``'cosine'`` schedule ends at.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
@@ -1121,6 +1141,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         batch_norm_momentum=0.9,
         batch_norm_epsilon=1e-5,
         decay_rate=None,
+        warmup_epochs=0,
+        learning_rate_min=0.0,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -1153,6 +1175,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             batch_norm_momentum=batch_norm_momentum,
             batch_norm_epsilon=batch_norm_epsilon,
             decay_rate=decay_rate,
+            warmup_epochs=warmup_epochs,
+            learning_rate_min=learning_rate_min,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1440,6 +1464,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     decay_rate : float or None, default=None
         Decay of ``'inverse_time'`` and ``'exponential'``.
 
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up of the learning rate (see
+        :class:`MLPClassifier`).
+
+    learning_rate_min : float, default=0.0
+        The floor the ``'cosine'`` schedule ends at.
+
     Attributes
     ----------
     loss_ : float
@@ -1546,6 +1577,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         batch_norm_momentum=0.9,
         batch_norm_epsilon=1e-5,
         decay_rate=None,
+        warmup_epochs=0,
+        learning_rate_min=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1576,6 +1609,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             batch_norm_momentum=batch_norm_momentum,
             batch_norm_epsilon=batch_norm_epsilon,
             decay_rate=decay_rate,
+            warmup_epochs=warmup_epochs,
+            learning_rate_min=learning_rate_min,
         )
 
     def predict(self, X):

@@ -390,7 +390,9 @@ def test_diverging_fit_raises_a_clear_error_and_a_search_carries_on():
 @pytest.mark.parametrize("params, match", [
     ({"batch_norm": "middle"}, "batch_norm"),
     ({"solver": "newton"}, "solver"),
-    ({"learning_rate": "cosine"}, "learning_rate"),
+    ({"learning_rate": "linear"}, "learning_rate"),
+    ({"warmup_epochs": -1}, "warmup_epochs"),
+    ({"learning_rate_min": -0.1}, "learning_rate_min"),
     ({"decay_rate": -1.0}, "decay_rate"),
     ({"batch_norm_momentum": 1.5}, "batch_norm_momentum"),
     ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
@@ -532,3 +534,27 @@ def test_partial_fit_takes_class_weights_as_a_dict_only():
     assert_same_network(est, same, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="'balanced' is not supported by partial_fit"):
         MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
+def test_cosine_schedule_with_warm_up_drives_every_solver(solver):
+    X, y = make_classification(n_samples=60, random_state=0)
+    est = MLPClassifier((4,), solver=solver, learning_rate="cosine", learning_rate_init=0.1,
+                        warmup_epochs=1, learning_rate_min=0.001, max_iter=5,
+                        random_state=0)
+    rates = []
+    for _ in range(5):
+        est.partial_fit(X, y, classes=[0, 1])
+        rates.append(est._optimizer.learning_rate)
+    # the rate for the next epoch, after each of the five
+    expected = [0.1] + [0.001 + 0.099 * 0.5 * (1 + np.cos(np.pi * k / 4)) for k in range(1, 5)]
+    assert_allclose(rates, expected)
+    # fit: the first epoch trains at half the rate, then the same schedule
+    fitted = MLPClassifier((4,), solver=solver, learning_rate="cosine",
+                           learning_rate_init=0.1, warmup_epochs=1,
+                           learning_rate_min=0.001, max_iter=5, random_state=0,
+                           shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted.fit(X, y)
+    assert fitted._optimizer.learning_rate == pytest.approx(0.001)

@@ -188,3 +188,13 @@ def test_axpy_updates_arrays_blas_would_copy(y):
     from skhp.neural_network._optimizers import axpy
     axpy(np.ones(8, dtype=y.dtype), y, 2.0)
     assert_allclose(y, 2.0)
+
+
+def test_cosine_with_warm_up_closed_form():
+    schedule = LearningRateSchedule("cosine", 0.1, n_epochs=6, warmup_epochs=2,
+                                    learning_rate_min=0.01)
+    after = [0.01 + 0.09 * 0.5 * (1 + np.cos(np.pi * k / 4)) for k in range(5)]
+    assert_allclose(schedule.simulate(8), [0.1 / 3, 0.2 / 3, *after, 0.01])
+    # the warm-up scales any schedule
+    warm = LearningRateSchedule("exponential", 0.1, decay_rate=0.5, warmup_epochs=3)
+    assert_allclose(warm.simulate(5), [0.1 / 4, 0.05 / 2, 0.025 * 3 / 4, 0.0125, 0.00625])
