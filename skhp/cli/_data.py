@@ -15,11 +15,15 @@ from sklearn import datasets
 
 __all__ = [
     "DATASETS",
+    "MISSING",
+    "Columns",
     "DataError",
     "check_data",
+    "feature_names",
     "infer_task",
     "load_csv",
     "load_dataset",
+    "plan_columns",
     "read_idx",
 ]
 
@@ -128,27 +132,47 @@ def load_dataset(name):
 def _parse_float(value):
     try:
         return float(value)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
-def load_csv(path, target):
-    """Read a CSV file with a header row into features and a target.
+#: Cells read as missing values (compared stripped and lower-cased): a blank
+#: cell and the markers spreadsheets, R, pandas and databases write.
+MISSING = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "#n/a",
+        "#n/a n/a",
+        "#na",
+        "<na>",
+        "nan",
+        "-nan",
+        "null",
+        "none",
+        "?",
+        "-1.#ind",
+        "1.#ind",
+        "-1.#qnan",
+        "1.#qnan",
+    }
+)
 
-    Parameters
-    ----------
-    path : str or Path
-        The file; its first row names the columns.
+#: A text column with more distinct values than this is an identifier.
+MAX_CATEGORIES = 50
 
-    target : str
-        The column to predict. Every other column must be numeric.
 
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-        Floats when every value is a number, else strings (class labels).
-    """
+def is_missing(value):
+    """Whether a cell (a string, or NaN/None) is a missing value."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return str(value).strip().lower() in MISSING
+
+
+def _read_rows(path):
     path = Path(path)
     try:
         # utf-8-sig: spreadsheets often start their CSV files with a BOM.
@@ -165,10 +189,6 @@ def load_csv(path, target):
     if not rows:
         raise DataError(f"{path} is empty")
     header = [name.strip() for name in rows[0]]
-    if target not in header:
-        raise DataError(
-            f"{path} has no column {target!r}; its columns are {', '.join(header)}"
-        )
     body = rows[1:]
     if not body:
         raise DataError(f"{path} has a header but no data rows")
@@ -177,31 +197,175 @@ def load_csv(path, target):
             raise DataError(
                 f"{path}, line {line}: {len(row)} fields, the header has {len(header)}"
             )
+    return header, body
 
-    j = header.index(target)
+
+def feature_names(path, target=None):
+    """The names of the columns :func:`load_csv` returns as features."""
+    header, _ = _read_rows(path)
+    return [name for name in header if name != target]
+
+
+def load_csv(path, target=None, *, notes=None):
+    """Read a CSV file with a header row into raw features and a target.
+
+    The features are kept as read: an object array of stripped strings, with
+    ``np.nan`` for missing cells (blank, ``NA``, ``N/A``, ``NaN``, ``null``,
+    ``?``...: see :data:`MISSING`). The model ``skhp tune --csv`` saves takes
+    such rows as they are, so read new data with this function to predict::
+
+        X, _ = load_csv("new.csv")            # no target column in the file
+        X, y = load_csv("data.csv", "label")  # the file tuned on
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its first row names the columns.
+
+    target : str or None, default=None
+        The column to predict; rows where it is missing are dropped. None: every
+        column is a feature, and ``y`` is None.
+
+    notes : list or None, default=None
+        One-line notes on what was done (rows dropped) are appended to it.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), dtype object
+    y : ndarray of shape (n_samples,) or None
+        Floats when every value is a number, else strings (class labels).
+    """
+    header, body = _read_rows(path)
+    if target is not None and target not in header:
+        raise DataError(
+            f"{path} has no column {target!r}; its columns are {', '.join(header)}"
+        )
+    j = header.index(target) if target is not None else None
     features = [i for i in range(len(header)) if i != j]
     if not features:
         raise DataError(f"{path} has no feature columns besides {target!r}")
-    X = np.empty((len(body), len(features)))
-    for line, row in enumerate(body, start=2):
+
+    X = np.empty((len(body), len(features)), dtype=object)
+    for r, row in enumerate(body):
         for k, i in enumerate(features):
-            value = _parse_float(row[i])
-            if value is None:
-                raise DataError(
-                    f"{path}, line {line}: column {header[i]!r} is not numeric "
-                    f"({row[i]!r}); encode categorical features as numbers first"
-                )
-            X[line - 2, k] = value
+            cell = row[i].strip()
+            X[r, k] = np.nan if cell.lower() in MISSING else cell
+    if j is None:
+        return X, None
 
     raw = [row[j].strip() for row in body]
-    if any(value == "" for value in raw):
-        raise DataError(f"{path}: the target column {target!r} has empty values")
+    known = np.array([value.lower() not in MISSING for value in raw])
+    if not known.any():
+        raise DataError(f"{path}: the target column {target!r} has no values")
+    if not known.all():
+        n = int((~known).sum())
+        if notes is not None:
+            notes.append(
+                f"dropped {n} row{'s' if n > 1 else ''} with no value in the "
+                f"target column {target!r}"
+            )
+        X = X[known]
+        raw = [value for value, ok in zip(raw, known) if ok]
     numbers = [_parse_float(value) for value in raw]
     if all(value is not None for value in numbers):
         y = np.asarray(numbers)
     else:
         y = np.asarray(raw)
     return X, y
+
+
+class Columns:
+    """Which columns of a raw CSV feature array are used, and how.
+
+    Attributes
+    ----------
+    names : list of str
+    numeric : list of int
+        Indices of number columns: imputed with the median, standardized.
+    categorical : list of int
+        Indices of text columns: imputed with the most frequent value, one-hot.
+    dropped : dict of str to str
+        Column name to why it is not used.
+    notes : list of str
+        One line per dropped column, for the user.
+    """
+
+    def __init__(self, names):
+        self.names = list(names)
+        self.numeric = []
+        self.categorical = []
+        self.dropped = {}
+        self.notes = []
+
+    def _drop(self, i, why, note):
+        self.dropped[self.names[i]] = why
+        self.notes.append(f"column {self.names[i]!r} {note}: dropped")
+
+    def to_dict(self):
+        """The plan, by column name, for the run's record."""
+        return {
+            "numeric": [self.names[i] for i in self.numeric],
+            "categorical": [self.names[i] for i in self.categorical],
+            "dropped": dict(self.dropped),
+        }
+
+
+def plan_columns(X, names):
+    """Decide how each column of a raw feature array (as from :func:`load_csv`)
+    is used: number, category, or dropped (all missing, constant, identifier).
+
+    Raises
+    ------
+    DataError
+        A number column holds an infinite value, or no column is left.
+    """
+    plan = Columns(names)
+    n_rows = X.shape[0]
+    for i, name in enumerate(plan.names):
+        values = [v for v in X[:, i] if not is_missing(v)]
+        if not values:
+            plan._drop(i, "empty", "has no values (every cell missing)")
+            continue
+        numbers = [_parse_float(v) for v in values]
+        not_numbers = [v for v, f in zip(values, numbers) if f is None]
+        if not not_numbers:
+            numbers = np.asarray(numbers)
+            if not np.all(np.isfinite(numbers)):
+                row = next(
+                    r
+                    for r, v in enumerate(X[:, i])
+                    if not is_missing(v) and not np.isfinite(float(v))
+                )
+                raise DataError(
+                    f"column {name!r} has infinite values (first at data row "
+                    f"{row + 1}); leave such cells blank to impute them"
+                )
+            if np.ptp(numbers) == 0:
+                plan._drop(i, "constant", f"is constant ({values[0]})")
+            else:
+                plan.numeric.append(i)
+            continue
+        distinct = len(set(values))
+        if distinct == 1:
+            plan._drop(i, "constant", f"is constant ({values[0]!r})")
+        elif distinct > MAX_CATEGORIES or distinct > n_rows / 2:
+            why = f"is text with {distinct} distinct values in {n_rows} rows"
+            if len(not_numbers) <= 0.1 * len(values):
+                why += (
+                    f" (mostly numbers, but e.g. {not_numbers[0]!r} is not one)"
+                )
+            plan._drop(i, "identifier", why + ", treated as an identifier")
+        else:
+            plan.categorical.append(i)
+            plan.notes.append(
+                f"column {name!r} is text: {distinct} categories, one-hot encoded"
+            )
+    if not (plan.numeric or plan.categorical):
+        raise DataError(
+            "no usable feature column: "
+            + "; ".join(f"{k} ({v})" for k, v in plan.dropped.items())
+        )
+    return plan
 
 
 def check_data(X, y, task):
@@ -220,7 +384,8 @@ def check_data(X, y, task):
     """
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"no data: X has shape {X.shape}")
-    bad = ~np.isfinite(X)
+    # Raw CSV features (object arrays) are checked by plan_columns.
+    bad = ~np.isfinite(X) if X.dtype.kind in "fiu" else np.zeros(X.shape, bool)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise DataError(

@@ -6,8 +6,10 @@ here, so that swapping one for another is a change to this file only.
 
 import numpy as np
 from scipy import stats
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skhp.distributions import (
     layer_sizes,
@@ -23,6 +25,7 @@ __all__ = [
     "DISTRIBUTIONS",
     "make_distribution",
     "make_estimator",
+    "make_preprocessor",
     "make_search",
 ]
 
@@ -32,12 +35,53 @@ STEP = "mlp"
 ESTIMATORS = {"classification": MLPClassifier, "regression": MLPRegressor}
 
 
-def make_estimator(task, **params):
-    """A pipeline that standardises the features, then fits a network.
+def make_preprocessor(columns):
+    """The preprocessing of raw CSV rows, as a scikit-learn user writes it.
+
+    Parameters
+    ----------
+    columns : skhp.cli._data.Columns
+        Indices of the number and text columns; the others are dropped.
+
+    Returns
+    -------
+    transformer : ColumnTransformer
+        Numbers: missing values imputed with the median, then standardized.
+        Text: missing values imputed with the most frequent value, then one-hot
+        encoded, a category not seen in training encoded as all zeros.
+    """
+    parts = []
+    if columns.numeric:
+        numeric = Pipeline(
+            [
+                # keep_empty_features: a column missing in a whole CV fold stays,
+                # as zeros, so every fold sees the same features.
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                ("scale", StandardScaler()),
+            ]
+        )
+        parts.append(("numeric", numeric, list(columns.numeric)))
+    if columns.categorical:
+        categorical = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="most_frequent")),
+                ("onehot", OneHotEncoder(handle_unknown="ignore")),
+            ]
+        )
+        parts.append(("categorical", categorical, list(columns.categorical)))
+    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0)
+
+
+def make_estimator(task, columns=None, **params):
+    """A pipeline that prepares the features, then fits a network.
 
     Parameters
     ----------
     task : {"classification", "regression"}
+    columns : skhp.cli._data.Columns or None, default=None
+        None: the features are numbers, standardized (step ``"scale"``). Else
+        raw CSV rows, prepared by :func:`make_preprocessor` (step
+        ``"preprocess"``).
     **params
         Parameters of the network; those it does not have are ignored, so a space
         written for skhp's networks still runs on scikit-learn's.
@@ -45,12 +89,16 @@ def make_estimator(task, **params):
     Returns
     -------
     pipeline : Pipeline
-        Steps ``"scale"`` and ``STEP``.
+        Steps ``"scale"`` or ``"preprocess"``, and ``STEP``.
     """
     cls = ESTIMATORS[task]
     accepted = cls().get_params()
     net = cls(**{k: v for k, v in params.items() if k in accepted})
-    return Pipeline([("scale", StandardScaler()), (STEP, net)])
+    if columns is None:
+        first = ("scale", StandardScaler())
+    else:
+        first = ("preprocess", make_preprocessor(columns))
+    return Pipeline([first, (STEP, net)])
 
 
 def supported_params(task):

@@ -17,7 +17,15 @@ from threadpoolctl import threadpool_limits
 
 from skhp import __version__
 from skhp.cli import _factory
-from skhp.cli._data import DataError, check_data, infer_task, load_csv, load_dataset
+from skhp.cli._data import (
+    DataError,
+    check_data,
+    feature_names,
+    infer_task,
+    load_csv,
+    load_dataset,
+    plan_columns,
+)
 from skhp.cli._report import (
     importance_table,
     results_table,
@@ -39,10 +47,16 @@ class UsageError(ValueError):
 
 
 def _load(args):
+    """The data to tune on: ``X, y, task, source, columns``.
+
+    ``columns`` is None for a bundled data set (numbers only); for a CSV, the
+    plan of which raw columns are numbers, categories or dropped.
+    """
+    notes = []
     if args.csv is not None:
         if not args.target:
             raise UsageError("--csv needs --target COLUMN, the column to predict")
-        X, y = load_csv(args.csv, args.target)
+        X, y = load_csv(args.csv, args.target, notes=notes)
         source = {"csv": str(args.csv), "target": args.target}
     else:
         if args.target:
@@ -65,9 +79,15 @@ def _load(args):
         except ValueError as exc:
             raise DataError(f"cannot take {args.max_samples} samples: {exc}") from None
     _check_folds(y, args.cv, task)
+    columns = None
+    if args.csv is not None:
+        columns = plan_columns(X, feature_names(args.csv, args.target))
+        notes += columns.notes
     if len(y) > 20_000 and not args.max_samples:
-        print(f"note: {len(y)} samples; --max-samples 10000 gives a quicker first look")
-    return X, y, task, source
+        notes.append(f"{len(y)} samples; --max-samples 10000 gives a quicker first look")
+    for note in notes:
+        print(f"note: {note}")
+    return X, y, task, source, columns
 
 
 def _check_folds(y, cv, task):
@@ -129,7 +149,7 @@ def _backend(args):
         yield -1
 
 
-def _learning_curves(search, X, y, task, args):
+def _learning_curves(search, X, y, task, columns, args):
     """Refit the best candidate with a validation split, with and without batch norm.
 
     Returns a dict label -> fitted network, for plotting.
@@ -153,7 +173,8 @@ def _learning_curves(search, X, y, task, args):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
         for label, p in variants.items():
-            nets[label] = _factory.make_estimator(task, **p).fit(X, y)[_factory.STEP]
+            pipeline = _factory.make_estimator(task, columns, **p)
+            nets[label] = pipeline.fit(X, y)[_factory.STEP]
     return nets
 
 
@@ -180,6 +201,16 @@ def _draw(search, importance, nets, out):
     return written
 
 
+def _n_features(X, columns):
+    if columns is None:
+        return f"{X.shape[1]} features"
+    used = len(columns.numeric) + len(columns.categorical)
+    text = f"{used} of {X.shape[1]} columns used"
+    if columns.categorical:
+        text += f" ({len(columns.categorical)} one-hot encoded)"
+    return text
+
+
 def _fit_batch_sizes(space, n_train):
     """Drop mini-batch sizes larger than a training fold: they would all be clipped
     to the fold size, the same candidate under different names."""
@@ -191,7 +222,7 @@ def _fit_batch_sizes(space, n_train):
 
 def tune(args):
     """Run ``skhp tune`` with parsed arguments; return the exit status."""
-    X, y, task, source = _load(args)
+    X, y, task, source, columns = _load(args)
     scoring = _scoring(args, task)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
@@ -208,13 +239,13 @@ def tune(args):
         raise UsageError(f"cannot create output folder {out}: {exc.strerror}") from None
 
     estimator = _factory.make_estimator(
-        task, max_iter=args.max_iter, random_state=args.seed
+        task, columns, max_iter=args.max_iter, random_state=args.seed
     )
     prefixed = {f"{_factory.STEP}__{k}": v for k, v in space.items()}
     print(
         f"Tuning an MLP{'Classifier' if task == 'classification' else 'Regressor'} "
         f"on {source.get('dataset', source.get('csv'))}: {X.shape[0]} samples, "
-        f"{X.shape[1]} features; {args.n_iter} candidates in {args.n_rounds} rounds, "
+        f"{_n_features(X, columns)}; {args.n_iter} candidates in {args.n_rounds} rounds, "
         f"{args.cv}-fold CV, scoring {scoring}",
         flush=True,
     )
@@ -293,6 +324,7 @@ def tune(args):
             "task": task,
             "n_samples": int(X.shape[0]),
             "n_features": int(X.shape[1]),
+            **({} if columns is None else {"columns": columns.to_dict()}),
         },
         "search": {
             "n_iter": args.n_iter,
@@ -317,7 +349,7 @@ def tune(args):
     written = [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
     if not args.no_plots:
         with threadpool_limits(1):
-            nets = _learning_curves(search, X, y, task, args)
+            nets = _learning_curves(search, X, y, task, columns, args)
         written += _draw(search, importance, nets, out)
     print(f"\nBest score {search.best_score_:.4f} in {elapsed:.0f} s. Wrote:")
     for path in written:
