@@ -1,5 +1,6 @@
 """Multi-layer perceptrons with batch normalization, as in scikit-learn."""
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -76,6 +77,13 @@ def _weight_gradient_into(inputs, delta, coef, l2, out):
         axpy(coef, out, l2)
 
 
+def _clip_by_norm(grads, max_norm):
+    """Scale ``grads`` down, in place, to a global norm of at most ``max_norm``."""
+    norm = math.sqrt(float(np.dot(grads, grads)))
+    if norm > max_norm:
+        grads *= max_norm / norm
+
+
 def _check_magnitude(X):
     """Refuse inputs whose squares would overflow the network's float type.
 
@@ -147,6 +155,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "decay_rate": [Interval(Real, 0, None, closed="neither"), None],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "learning_rate_min": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_gradient_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     @abstractmethod
@@ -182,6 +192,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         decay_rate,
         warmup_epochs,
         learning_rate_min,
+        weight_decay,
+        max_gradient_norm,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -213,6 +225,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.decay_rate = decay_rate
         self.warmup_epochs = warmup_epochs
         self.learning_rate_min = learning_rate_min
+        self.weight_decay = weight_decay
+        self.max_gradient_norm = max_gradient_norm
 
     # ------------------------------------------------------------------
     # Parameters
@@ -692,6 +706,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             batch_size, X.dtype, n_features_gathered=X.shape[1] if gather else None
         )
         bn_momentum = self.batch_norm_momentum
+        max_gradient_norm, weight_decay = self.max_gradient_norm, self.weight_decay
+        coefs = self._params[: self._layout.n_coef]  # what weight decay shrinks
 
         try:
             self.n_iter_ = 0
@@ -711,6 +727,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     sw_batch = None if sample_weight is None else sample_weight[rows]
                     batch_loss = self._backprop(X_batch, y[rows], sw_batch, ws)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
+                    if max_gradient_norm is not None:
+                        _clip_by_norm(ws.grads, max_gradient_norm)
+                    if weight_decay:
+                        coefs *= 1.0 - optimizer.learning_rate * weight_decay
                     optimizer.update_params(self._params, ws.grads)
                     if self._layout.batch_norm:
                         self._update_running_statistics(ws, bn_momentum)
@@ -1006,6 +1026,19 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     learning_rate_min : float, default=0.0
         The floor the ``'cosine'`` schedule ends at.
 
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov and Hutter's AdamW, and its SGD
+        form): before each step of a stochastic solver the weights
+        (``coefs_``, not intercepts or batch norm's gammas and betas) shrink
+        by ``learning_rate * weight_decay`` of themselves, whatever the
+        optimizer does with the gradient. Unlike ``alpha``, it is not part of
+        the loss, so Adam's and RMSprop's scaling does not weaken it.
+
+    max_gradient_norm : float or None, default=None
+        Clip the gradient by its global norm: with a stochastic solver, a
+        mini-batch's gradient of all parameters longer than this is scaled
+        down to it before the step.
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
         :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``
@@ -1143,6 +1176,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         decay_rate=None,
         warmup_epochs=0,
         learning_rate_min=0.0,
+        weight_decay=0.0,
+        max_gradient_norm=None,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -1177,6 +1212,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             decay_rate=decay_rate,
             warmup_epochs=warmup_epochs,
             learning_rate_min=learning_rate_min,
+            weight_decay=weight_decay,
+            max_gradient_norm=max_gradient_norm,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1471,6 +1508,19 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     learning_rate_min : float, default=0.0
         The floor the ``'cosine'`` schedule ends at.
 
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov and Hutter's AdamW, and its SGD
+        form): before each step of a stochastic solver the weights
+        (``coefs_``, not intercepts or batch norm's gammas and betas) shrink
+        by ``learning_rate * weight_decay`` of themselves, whatever the
+        optimizer does with the gradient. Unlike ``alpha``, it is not part of
+        the loss, so Adam's and RMSprop's scaling does not weaken it.
+
+    max_gradient_norm : float or None, default=None
+        Clip the gradient by its global norm: with a stochastic solver, a
+        mini-batch's gradient of all parameters longer than this is scaled
+        down to it before the step.
+
     Attributes
     ----------
     loss_ : float
@@ -1579,6 +1629,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         decay_rate=None,
         warmup_epochs=0,
         learning_rate_min=0.0,
+        weight_decay=0.0,
+        max_gradient_norm=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1611,6 +1663,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             decay_rate=decay_rate,
             warmup_epochs=warmup_epochs,
             learning_rate_min=learning_rate_min,
+            weight_decay=weight_decay,
+            max_gradient_norm=max_gradient_norm,
         )
 
     def predict(self, X):

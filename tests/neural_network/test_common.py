@@ -16,7 +16,9 @@ ESTIMATORS = [
     MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm="before",
                   max_iter=100, random_state=0),
     MLPRegressor(**SMALL, batch_norm="after", solver="sgd", learning_rate="inverse_time"),
-    MLPClassifier(**SMALL, activation="gelu", batch_norm="after"),
+    MLPClassifier(**SMALL, activation="gelu", batch_norm="after",
+                  learning_rate="cosine", warmup_epochs=3, weight_decay=0.01,
+                  max_gradient_norm=5.0),
     MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100,
                  random_state=0),
 ]

@@ -393,6 +393,8 @@ def test_diverging_fit_raises_a_clear_error_and_a_search_carries_on():
     ({"learning_rate": "linear"}, "learning_rate"),
     ({"warmup_epochs": -1}, "warmup_epochs"),
     ({"learning_rate_min": -0.1}, "learning_rate_min"),
+    ({"weight_decay": -1.0}, "weight_decay"),
+    ({"max_gradient_norm": 0.0}, "max_gradient_norm"),
     ({"decay_rate": -1.0}, "decay_rate"),
     ({"batch_norm_momentum": 1.5}, "batch_norm_momentum"),
     ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
@@ -558,3 +560,49 @@ def test_cosine_schedule_with_warm_up_drives_every_solver(solver):
         warnings.simplefilter("ignore", ConvergenceWarning)
         fitted.fit(X, y)
     assert fitted._optimizer.learning_rate == pytest.approx(0.001)
+
+
+# ----------------------------------------------------------------------------
+# Decoupled weight decay and gradient clipping
+# ----------------------------------------------------------------------------
+def one_full_batch_step(X, y, **params):
+    est = MLPClassifier((5,), batch_size=len(y), shuffle=False, alpha=0.0,
+                        random_state=0, **params)
+    est.partial_fit(X, y, classes=[0, 1])
+    return est
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
+@pytest.mark.parametrize("batch_norm", [None, "before"])
+def test_weight_decay_is_decoupled_closed_form(solver, batch_norm):
+    # theta <- theta (1 - lr * wd) - lr * step(grad at theta): the weights shrink
+    # by lr * wd of their value whatever the solver does with the gradient
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    common = dict(solver=solver, batch_norm=batch_norm, learning_rate_init=0.05,
+                  momentum=0.0)
+    plain = one_full_batch_step(X, y, **common)
+    decayed = one_full_batch_step(X, y, weight_decay=0.3, **common)
+    # the initial weights: the same seed, a step too small to move anything
+    fresh = one_full_batch_step(X, y, **{**common, "learning_rate_init": 1e-300})
+    for w_plain, w_decayed, w0 in zip(plain.coefs_, decayed.coefs_, fresh.coefs_):
+        assert_allclose(w_decayed, w_plain - 0.05 * 0.3 * w0, rtol=1e-10, atol=1e-12)
+    for b_plain, b_decayed in zip(plain.intercepts_, decayed.intercepts_):
+        assert_allclose(b_decayed, b_plain, rtol=1e-12)
+
+
+def test_gradient_clipping_bounds_the_step_closed_form():
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    common = dict(solver="sgd", momentum=0.0, learning_rate_init=0.1)
+    fresh = one_full_batch_step(X, y, **{**common, "learning_rate_init": 1e-300})
+    clipped = one_full_batch_step(X, y, max_gradient_norm=1e-3, **common)
+    plain = one_full_batch_step(X, y, **common)
+    start, one, free = (np.concatenate([a.ravel() for a in e.coefs_ + e.intercepts_])
+                        for e in (fresh, clipped, plain))
+    # the clipped step is the plain step scaled to length lr * max_norm
+    step, free_step = start - one, start - free
+    assert np.linalg.norm(step) == pytest.approx(0.1 * 1e-3, rel=1e-6)
+    assert_allclose(step / np.linalg.norm(step), free_step / np.linalg.norm(free_step),
+                    rtol=1e-6, atol=1e-9)
+    # a bound above the gradient's norm changes nothing
+    loose = one_full_batch_step(X, y, max_gradient_norm=1e6, **common)
+    assert_same_network(loose, plain, rtol=1e-15, atol=0)
