@@ -157,6 +157,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "learning_rate_min": [Interval(Real, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_gradient_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 
     @abstractmethod
@@ -194,6 +195,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         learning_rate_min,
         weight_decay,
         max_gradient_norm,
+        dropout,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -227,6 +229,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.learning_rate_min = learning_rate_min
         self.weight_decay = weight_decay
         self.max_gradient_norm = max_gradient_norm
+        self.dropout = dropout
 
     # ------------------------------------------------------------------
     # Parameters
@@ -345,6 +348,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """The array that layer ``i``'s weights multiply."""
         if i == 0:
             return X
+        if ws.dropped is not None and ws.dropped[i - 1] is not None:
+            return ws.dropped[i - 1][:m]
         if self._layout.batch_norm == "after":
             return ws.normalized[i - 1][:m]
         return ws.outputs[i - 1][:m]
@@ -387,6 +392,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self._normalize(i, Z, ws.normalized[i][:m], ws, row_weights)
             else:
                 hidden_activation(i, Z)
+            if ws.dropout_masks is not None and ws.dropout_masks[i] is not None:
+                output = ws.normalized[i][:m] if batch_norm == "after" else Z
+                np.multiply(output, ws.dropout_masks[i][:m], out=ws.dropped[i][:m])
 
     def _normalize(self, i, Z, out, ws, row_weights):
         """Batch-normalize hidden layer ``i`` into ``out``, noting the statistics.
@@ -414,7 +422,30 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return Workspace(
             self._layout, batch_size, dtype, n_features_gathered=n_features_gathered,
             keep_activation_inputs=self.activation in INPUT_DERIVATIVES,
+            dropout_rates=self._dropout_rates(len(self._layout.layer_units) - 2),
         )
+
+    def _dropout_rates(self, n_hidden):
+        """One dropout rate per hidden layer, checked."""
+        rates = self.dropout
+        if np.ndim(rates) == 0:
+            return [float(rates)] * n_hidden
+        rates = [float(rate) for rate in np.ravel(rates)]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rate(s) for {n_hidden} hidden layer(s); "
+                "give one rate, or one per hidden layer."
+            )
+        if not all(0 <= rate < 1 for rate in rates):
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
+        return rates
+
+    def _draw_dropout_masks(self, ws, m):
+        """Fresh masks for a batch of ``m`` rows, scaled by ``1 / (1 - rate)``."""
+        for mask, rate in zip(ws.dropout_masks, ws.dropout_rates):
+            if mask is not None:
+                kept = self._random_state.random_sample((m, mask.shape[1])) >= rate
+                np.multiply(kept, 1.0 / (1.0 - rate), out=mask[:m])
 
     def _loss_name(self):
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
@@ -470,6 +501,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             j = i - 1  # the hidden layer the error flows back into
             previous = ws.deltas[j][:m]
             np.matmul(delta, coef.T, out=previous)
+            if ws.dropout_masks is not None and ws.dropout_masks[j] is not None:
+                previous *= ws.dropout_masks[j][:m]  # dropped units pass nothing back
             if batch_norm is None:
                 derivative(kept[j][:m], previous)
             else:
@@ -533,6 +566,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self._hidden_layer_sizes()
+        self._dropout_rates(len(hidden_layer_sizes))  # checked before any work
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -606,6 +640,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _fit_lbfgs(self, X, y, sample_weight):
         # Full batch: batch normalization uses the whole data's statistics.
         ws = self._make_workspace(X.shape[0], X.dtype)
+        if ws.dropout_masks is not None:
+            raise ValueError(
+                "dropout needs a stochastic solver ('sgd', 'adam' or 'rmsprop'): "
+                "L-BFGS's line search needs the same loss at the same weights. "
+                "Set dropout=0 or choose another solver."
+            )
 
         def loss_and_grad(packed):
             np.copyto(self._params, packed, casting="unsafe")
@@ -725,6 +765,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     else:
                         X_batch = X[rows]
                     sw_batch = None if sample_weight is None else sample_weight[rows]
+                    if ws.dropout_masks is not None:
+                        self._draw_dropout_masks(ws, X_batch.shape[0])
                     batch_loss = self._backprop(X_batch, y[rows], sw_batch, ws)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
                     if max_gradient_norm is not None:
@@ -1039,6 +1081,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         mini-batch's gradient of all parameters longer than this is scaled
         down to it before the step.
 
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Dropout rate of the hidden layers' outputs (one rate for all, or one
+        per hidden layer), in [0, 1): inverted dropout, so each kept unit is
+        scaled by ``1 / (1 - rate)`` while training and nothing changes at
+        predict time. Masks are drawn from ``random_state``. With batch norm
+        ``"after"``, the normalized output is dropped. Stochastic solvers
+        only: L-BFGS's line search needs the same loss at the same weights,
+        so ``solver="lbfgs"`` with dropout is an error.
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
         :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``
@@ -1178,6 +1229,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         learning_rate_min=0.0,
         weight_decay=0.0,
         max_gradient_norm=None,
+        dropout=0.0,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -1214,6 +1266,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             learning_rate_min=learning_rate_min,
             weight_decay=weight_decay,
             max_gradient_norm=max_gradient_norm,
+            dropout=dropout,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1521,6 +1574,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         mini-batch's gradient of all parameters longer than this is scaled
         down to it before the step.
 
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Dropout rate of the hidden layers' outputs (one rate for all, or one
+        per hidden layer), in [0, 1): inverted dropout, so each kept unit is
+        scaled by ``1 / (1 - rate)`` while training and nothing changes at
+        predict time. Masks are drawn from ``random_state``. With batch norm
+        ``"after"``, the normalized output is dropped. Stochastic solvers
+        only: L-BFGS's line search needs the same loss at the same weights,
+        so ``solver="lbfgs"`` with dropout is an error.
+
     Attributes
     ----------
     loss_ : float
@@ -1631,6 +1693,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         learning_rate_min=0.0,
         weight_decay=0.0,
         max_gradient_norm=None,
+        dropout=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1665,6 +1728,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             learning_rate_min=learning_rate_min,
             weight_decay=weight_decay,
             max_gradient_norm=max_gradient_norm,
+            dropout=dropout,
         )
 
     def predict(self, X):

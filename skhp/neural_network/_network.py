@@ -108,10 +108,14 @@ class Workspace:
         Whether to keep each hidden layer's input to its activation
         (``activation_inputs``), for activations whose derivative is written
         from their input.
+    dropout_rates : list of float or None
+        Per hidden layer, its dropout rate: a layer with a positive rate gets
+        a mask (``dropout_masks``) and its dropped output (``dropped``), which
+        the next layer multiplies.
     """
 
     def __init__(self, layout, batch_size, dtype, n_features_gathered=None,
-                 keep_activation_inputs=False):
+                 keep_activation_inputs=False, dropout_rates=None):
         hidden = layout.layer_units[1:-1]
         outputs = layout.layer_units[1:]
         self.outputs = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
@@ -128,6 +132,16 @@ class Workspace:
             if keep_activation_inputs
             else None
         )
+        self.dropout_rates = dropout_rates
+        self.dropout_masks = self.dropped = None
+        if dropout_rates is not None and any(dropout_rates):
+            self.dropout_masks = [
+                np.empty((batch_size, u), dtype=dtype) if rate else None
+                for u, rate in zip(hidden, dropout_rates)
+            ]
+            self.dropped = [
+                None if mask is None else np.empty_like(mask) for mask in self.dropout_masks
+            ]
         self.ones = np.ones(batch_size, dtype=dtype)
         self._uniform_row_weights = {}
         # per hidden layer, what the last forward pass normalized with, and

@@ -20,6 +20,8 @@ def assert_gradient_matches_finite_differences(est, X, y, sample_weight=None):
     Y = Y.reshape(len(Y), -1)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     ws = est._make_workspace(X.shape[0], X.dtype)
+    if ws.dropout_masks is not None:  # held fixed for every evaluation below
+        est._draw_dropout_masks(ws, X.shape[0])
     est._backprop(X, Y, sw, ws)
     analytic = ws.grads.copy()
     assert_allclose(analytic, finite_differences(est, X, Y, sw, ws), rtol=1e-5, atol=1e-8)
@@ -95,3 +97,15 @@ def test_gradient_of_a_batch_of_one_row(batch_norm):
     assert np.abs(analytic[: est._layout.n_coef]).max() > 1e-6
     numeric = finite_differences(est, X1, Y1, None, ws)
     assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("batch_norm", BATCH_NORMS)
+@pytest.mark.parametrize("activation", ["tanh", "relu", "gelu"])
+@pytest.mark.parametrize("dropout", [0.3, (0.5, 0.0)])
+def test_gradient_through_dropout_with_its_mask_held_fixed(batch_norm, activation, dropout):
+    X, y = make_classification(n_samples=20, n_features=5, n_informative=3,
+                               n_classes=3, random_state=0)
+    est = MLPClassifier((4, 3), activation=activation, batch_norm=batch_norm,
+                        dropout=dropout, solver="sgd", learning_rate_init=0.1,
+                        random_state=0)
+    assert_gradient_matches_finite_differences(est, X, y)

@@ -606,3 +606,63 @@ def test_gradient_clipping_bounds_the_step_closed_form():
     # a bound above the gradient's norm changes nothing
     loose = one_full_batch_step(X, y, max_gradient_norm=1e6, **common)
     assert_same_network(loose, plain, rtol=1e-15, atol=0)
+
+
+# ----------------------------------------------------------------------------
+# Dropout
+# ----------------------------------------------------------------------------
+def test_dropout_masks_are_inverted_and_reproducible(digits):
+    X, _, y, _ = digits
+    est = MLPClassifier((50, 40), dropout=(0.5, 0.2), random_state=0, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    ws = est._make_workspace(400, X.dtype)
+    est._random_state = np.random.RandomState(0)
+    est._draw_dropout_masks(ws, 400)
+    for mask, rate in zip(ws.dropout_masks, (0.5, 0.2)):
+        assert set(np.unique(mask)) == {0.0, 1 / (1 - rate)}
+        assert mask.mean() == pytest.approx(1.0, abs=0.02)  # inverted: E[mask] = 1
+        assert (mask == 0).mean() == pytest.approx(rate, abs=0.02)
+    twins = [MLPClassifier((20,), dropout=0.3, max_iter=3, random_state=0) for _ in "ab"]
+    plain = MLPClassifier((20,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in [*twins, plain]:
+            est.fit(X, y)
+    assert_same_network(*twins, rtol=0, atol=0)
+    assert not np.allclose(twins[0].coefs_[0], plain.coefs_[0])
+    # nothing is dropped at predict time: the same weights without dropout
+    # predict the same, call after call
+    copy = pickle.loads(pickle.dumps(twins[0])).set_params(dropout=0.0)
+    assert_array_equal(twins[0].predict_proba(X[:50]), copy.predict_proba(X[:50]))
+    assert_array_equal(twins[0].predict_proba(X[:50]), twins[0].predict_proba(X[:50]))
+
+
+def test_a_layer_with_rate_zero_keeps_every_unit():
+    est = MLPClassifier((6, 5), dropout=(0.0, 0.5), random_state=0)
+    est.partial_fit(np.eye(6), np.arange(6) % 2, classes=[0, 1])
+    ws = est._make_workspace(6, np.float64)
+    assert ws.dropout_masks[0] is None and ws.dropout_masks[1].shape == (6, 5)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"dropout": 0.2, "solver": "lbfgs"}, "dropout needs a stochastic solver"),
+    ({"dropout": (0.2, 0.3, 0.1)}, r"3 rate\(s\) for 2 hidden layer\(s\)"),
+    ({"dropout": (0.2, 1.0)}, r"in \[0, 1\)"),
+    ({"dropout": 1.0}, "'dropout' parameter"),
+])
+def test_bad_dropout_is_named(params, match):
+    X, y = make_classification(n_samples=30, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier((4, 3), max_iter=2, **params).fit(X, y)
+
+
+def test_a_wide_network_learns_with_dropout(digits):
+    X_train, X_test, y_train, y_test = digits
+    params = dict(hidden_layer_sizes=(256,), max_iter=40, learning_rate_init=0.01,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dropped = MLPClassifier(dropout=0.3, **params).fit(X_train, y_train)
+    assert dropped.score(X_test, y_test) > 0.96
