@@ -187,10 +187,54 @@ LOSS_FUNCTIONS = {
 
 HIDDEN_ACTIVATIONS = set(DERIVATIVES) | set(INPUT_DERIVATIVES)
 
+
+def init_scikit_learn(rng, fan_in, fan_out, activation):
+    """scikit-learn's: uniform weights and intercepts, Glorot's bound (2 for logistic)."""
+    factor = 2.0 if activation == "logistic" else 6.0
+    bound = np.sqrt(factor / (fan_in + fan_out))
+    return (
+        rng.uniform(-bound, bound, (fan_in, fan_out)),
+        rng.uniform(-bound, bound, fan_out),
+    )
+
+
+def init_glorot_uniform(rng, fan_in, fan_out, activation):
+    """Glorot and Bengio's uniform weights, bound sqrt(6 / (fan_in + fan_out)); zero intercepts."""
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def init_glorot_normal(rng, fan_in, fan_out, activation):
+    """Glorot and Bengio's normal weights, std sqrt(2 / (fan_in + fan_out)); zero intercepts."""
+    return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def init_he_uniform(rng, fan_in, fan_out, activation):
+    """He et al.'s uniform weights, bound sqrt(6 / fan_in); zero intercepts."""
+    bound = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound, (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def init_he_normal(rng, fan_in, fan_out, activation):
+    """He et al.'s normal weights, std sqrt(2 / fan_in); zero intercepts."""
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)), np.zeros(fan_out)
+
+
+#: Weight initializations by name: ``(rng, fan_in, fan_out, activation)`` to a
+#: layer's (weights, intercepts).
+WEIGHT_INITS = {
+    "scikit-learn": init_scikit_learn,
+    "glorot_uniform": init_glorot_uniform,
+    "glorot_normal": init_glorot_normal,
+    "he_uniform": init_he_uniform,
+    "he_normal": init_he_normal,
+}
+
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
     "HIDDEN_ACTIVATIONS",
     "INPUT_DERIVATIVES",
     "LOSS_FUNCTIONS",
+    "WEIGHT_INITS",
 ]

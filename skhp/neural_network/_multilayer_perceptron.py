@@ -37,6 +37,7 @@ from skhp.neural_network._base import (
     HIDDEN_ACTIVATIONS,
     INPUT_DERIVATIVES,
     LOSS_FUNCTIONS,
+    WEIGHT_INITS,
 )
 from skhp.neural_network._layers import (
     batch_norm_backward,
@@ -158,6 +159,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_gradient_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "weight_init": [StrOptions(set(WEIGHT_INITS))],
     }
 
     @abstractmethod
@@ -196,6 +198,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         weight_decay,
         max_gradient_norm,
         dropout,
+        weight_init,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -230,6 +233,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.weight_decay = weight_decay
         self.max_gradient_norm = max_gradient_norm
         self.dropout = dropout
+        self.weight_init = weight_init
 
     # ------------------------------------------------------------------
     # Parameters
@@ -284,14 +288,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._layout = ParameterLayout(layer_units, self.batch_norm)
         flat = np.zeros(self._layout.size, dtype=dtype)
         coefs, intercepts, gammas, betas = self._layout.views(flat)
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        initialize = WEIGHT_INITS[self.weight_init]
         for i in range(self.n_layers_ - 1):
-            fan_in, fan_out = layer_units[i], layer_units[i + 1]
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
-            # Drawn even when not trained, so that the same seed gives the
-            # same weights with and without batch normalization.
-            intercept = self._random_state.uniform(-bound, bound, fan_out)
+            # Intercepts are drawn even when not trained, so that the same seed
+            # gives the same weights with and without batch normalization.
+            coefs[i][...], intercept = initialize(
+                self._random_state, layer_units[i], layer_units[i + 1], self.activation
+            )
             if intercepts[i] is not None:
                 intercepts[i][...] = intercept
         for gamma in gammas:
@@ -1090,6 +1093,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         only: L-BFGS's line search needs the same loss at the same weights,
         so ``solver="lbfgs"`` with dropout is an error.
 
+    weight_init : {'scikit-learn', 'glorot_uniform', 'glorot_normal', \
+            'he_uniform', 'he_normal'}, default='scikit-learn'
+        How the weights start: scikit-learn's (uniform weights and
+        intercepts within Glorot's bound, ``sqrt(6 / (fan_in + fan_out))``, or
+        ``sqrt(2 / ...)`` for ``'logistic'``), or Glorot's or He's, uniform
+        or normal, with zero intercepts (He's suit ReLU-like activations).
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
         :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``
@@ -1230,6 +1240,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         weight_decay=0.0,
         max_gradient_norm=None,
         dropout=0.0,
+        weight_init="scikit-learn",
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -1267,6 +1278,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             weight_decay=weight_decay,
             max_gradient_norm=max_gradient_norm,
             dropout=dropout,
+            weight_init=weight_init,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1583,6 +1595,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         only: L-BFGS's line search needs the same loss at the same weights,
         so ``solver="lbfgs"`` with dropout is an error.
 
+    weight_init : {'scikit-learn', 'glorot_uniform', 'glorot_normal', \
+            'he_uniform', 'he_normal'}, default='scikit-learn'
+        How the weights start: scikit-learn's (uniform weights and
+        intercepts within Glorot's bound, ``sqrt(6 / (fan_in + fan_out))``, or
+        ``sqrt(2 / ...)`` for ``'logistic'``), or Glorot's or He's, uniform
+        or normal, with zero intercepts (He's suit ReLU-like activations).
+
     Attributes
     ----------
     loss_ : float
@@ -1694,6 +1713,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         weight_decay=0.0,
         max_gradient_norm=None,
         dropout=0.0,
+        weight_init="scikit-learn",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1729,6 +1749,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             weight_decay=weight_decay,
             max_gradient_norm=max_gradient_norm,
             dropout=dropout,
+            weight_init=weight_init,
         )
 
     def predict(self, X):

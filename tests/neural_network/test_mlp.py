@@ -666,3 +666,41 @@ def test_a_wide_network_learns_with_dropout(digits):
         warnings.simplefilter("ignore", ConvergenceWarning)
         dropped = MLPClassifier(dropout=0.3, **params).fit(X_train, y_train)
     assert dropped.score(X_test, y_test) > 0.96
+
+
+# ----------------------------------------------------------------------------
+# Weight initialization
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("weight_init, spread", [
+    ("glorot_uniform", lambda a, b: np.sqrt(6 / (a + b)) / np.sqrt(3)),
+    ("glorot_normal", lambda a, b: np.sqrt(2 / (a + b))),
+    ("he_uniform", lambda a, b: np.sqrt(6 / a) / np.sqrt(3)),
+    ("he_normal", lambda a, b: np.sqrt(2 / a)),
+])
+def test_weight_inits_have_their_spread_and_zero_intercepts(weight_init, spread):
+    X = np.random.RandomState(0).normal(size=(10, 300))
+    y = np.arange(10) % 2
+    # the initial network: one step too small to move anything
+    fresh = MLPClassifier((200, 100), weight_init=weight_init, random_state=0,
+                          learning_rate_init=1e-300).partial_fit(X, y, classes=[0, 1])
+    for coef, intercept in zip(fresh.coefs_, fresh.intercepts_):
+        fan_in, fan_out = coef.shape
+        expected = spread(fan_in, fan_out)
+        assert coef.std() == pytest.approx(expected, rel=5 / np.sqrt(coef.size))
+        assert abs(coef.mean()) < 4 * expected / np.sqrt(coef.size)
+        assert np.abs(intercept).max() < 1e-250  # zero, but for the tiny step
+    if weight_init.endswith("uniform"):
+        bound = np.sqrt(3) * spread(300, 200)
+        assert np.abs(fresh.coefs_[0]).max() <= bound
+
+
+def test_scikit_learn_init_is_the_default():
+    X, y = make_classification(n_samples=30, random_state=0)
+    params = dict(hidden_layer_sizes=(5,), max_iter=1, learning_rate_init=1e-300,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert_same_network(MLPClassifier(**params).fit(X, y),
+                            sknn.MLPClassifier(**params).fit(X, y), rtol=1e-12, atol=0)
+        assert_same_network(MLPClassifier(weight_init="scikit-learn", **params).fit(X, y),
+                            MLPClassifier(**params).fit(X, y), rtol=0, atol=0)
