@@ -160,6 +160,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         "max_gradient_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "early_stopping_on": [StrOptions({"score", "loss"})],
     }
 
     @abstractmethod
@@ -199,6 +200,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         max_gradient_norm,
         dropout,
         weight_init,
+        early_stopping_on,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -234,6 +236,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.max_gradient_norm = max_gradient_norm
         self.dropout = dropout
         self.weight_init = weight_init
+        self.early_stopping_on = early_stopping_on
 
     # ------------------------------------------------------------------
     # Parameters
@@ -313,6 +316,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.validation_scores_ = []
                 self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
+                self._best_watched = -np.inf  # the score, or minus the loss
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
@@ -796,7 +800,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 optimizer.iteration_ends(self.t_)
 
                 if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
+                    what = (
+                        f"Validation {self.early_stopping_on}" if early_stopping
+                        else "Training loss"
+                    )
                     msg = (
                         f"{what} did not improve more than tol={self.tol:f} for "
                         f"{self.n_iter_no_change} consecutive epochs."
@@ -849,9 +856,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         y_val = y[val_rows]
         sw_val = None if sample_weight is None else sample_weight[val_rows]
         sw_sum = val_rows.shape[0] if sw_val is None else sw_val.sum()
-        self.validation_loss_curve_.append(
-            self._penalized_loss(y_val, output, sw_val, sw_sum)
-        )
+        loss = self._penalized_loss(y_val, output, sw_val, sw_sum)
+        self.validation_loss_curve_.append(loss)
         if not np.isfinite(output).all():
             score = np.nan
         else:
@@ -862,11 +868,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.validation_scores_.append(score)
         if self.verbose:
             print("Validation score: %f" % score)
-        if score < self.best_validation_score_ + self.tol:
+        watched = score if self.early_stopping_on == "score" else -loss
+        if watched < self._best_watched + self.tol:
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
-        if score > self.best_validation_score_:
+        if watched > self._best_watched:
+            self._best_watched = watched
             self.best_validation_score_ = score
             self._best_state = self._snapshot()
 
@@ -1100,6 +1108,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         ``sqrt(2 / ...)`` for ``'logistic'``), or Glorot's or He's, uniform
         or normal, with zero intercepts (He's suit ReLU-like activations).
 
+    early_stopping_on : {'score', 'loss'}, default='score'
+        What early stopping watches on the held-out rows: their score
+        (scikit-learn's) or their loss (``validation_loss_curve_``, the same
+        loss and penalty as ``loss_curve_``). Training stops when it has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and the weights
+        of its best epoch are restored.
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
         :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``
@@ -1131,7 +1146,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         comparable with ``loss_curve_`` (same loss and penalty).
 
     best_validation_score_ : float or None
-        The best held-out accuracy, with early stopping.
+        With early stopping, the held-out accuracy of the epoch whose weights
+        are kept: the best one, or the one of the lowest held-out loss with
+        ``early_stopping_on='loss'``.
 
     t_ : int
         Number of training samples seen by the solver during fitting.
@@ -1241,6 +1258,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         max_gradient_norm=None,
         dropout=0.0,
         weight_init="scikit-learn",
+        early_stopping_on="score",
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -1279,6 +1297,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             max_gradient_norm=max_gradient_norm,
             dropout=dropout,
             weight_init=weight_init,
+            early_stopping_on=early_stopping_on,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1602,6 +1621,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         ``sqrt(2 / ...)`` for ``'logistic'``), or Glorot's or He's, uniform
         or normal, with zero intercepts (He's suit ReLU-like activations).
 
+    early_stopping_on : {'score', 'loss'}, default='score'
+        What early stopping watches on the held-out rows: their score
+        (scikit-learn's) or their loss (``validation_loss_curve_``, the same
+        loss and penalty as ``loss_curve_``). Training stops when it has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and the weights
+        of its best epoch are restored.
+
     Attributes
     ----------
     loss_ : float
@@ -1617,10 +1643,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         The held-out R^2 at each epoch, with early stopping.
 
     validation_loss_curve_ : list of shape (n_iter_,) or None
-        The held-out loss at each epoch, with early stopping.
+        The held-out loss at each epoch, with early stopping; it is
+        comparable with ``loss_curve_`` (same loss and penalty).
 
     best_validation_score_ : float or None
-        The best held-out R^2, with early stopping.
+        With early stopping, the held-out R^2 of the epoch whose weights are
+        kept (see ``early_stopping_on``).
 
     t_ : int
         Number of training samples seen by the solver.
@@ -1714,6 +1742,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         max_gradient_norm=None,
         dropout=0.0,
         weight_init="scikit-learn",
+        early_stopping_on="score",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1750,6 +1779,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             max_gradient_norm=max_gradient_norm,
             dropout=dropout,
             weight_init=weight_init,
+            early_stopping_on=early_stopping_on,
         )
 
     def predict(self, X):

@@ -704,3 +704,43 @@ def test_scikit_learn_init_is_the_default():
                             sknn.MLPClassifier(**params).fit(X, y), rtol=1e-12, atol=0)
         assert_same_network(MLPClassifier(weight_init="scikit-learn", **params).fit(X, y),
                             MLPClassifier(**params).fit(X, y), rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------
+# Early stopping on the held-out loss
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_early_stopping_on_loss_keeps_the_lowest_held_out_loss(Estimator):
+    if Estimator is MLPClassifier:
+        X, y = make_classification(n_samples=300, n_features=20, n_informative=5,
+                                   flip_y=0.2, random_state=0)
+    else:
+        X, y = make_regression(n_samples=300, n_features=20, noise=20, random_state=0)
+        y = y / y.std()
+    params = dict(hidden_layer_sizes=(64,), early_stopping=True, early_stopping_on="loss",
+                  learning_rate_init=0.02, n_iter_no_change=5, random_state=0)
+    est = Estimator(max_iter=200, **params).fit(X, y)
+    losses = est.validation_loss_curve_
+    best = int(np.argmin(losses))
+    assert best + 1 + est.n_iter_no_change <= est.n_iter_ < 200  # it stopped after it
+    assert est.best_validation_score_ == est.validation_scores_[best]
+    # the kept weights are the best epoch's: the same training cut there
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cut = Estimator(max_iter=best + 1, **params).fit(X, y)
+    assert_same_network(est, cut, rtol=0, atol=0)
+    # watching the score trains the same epochs: only what stops them differs
+    by_score = Estimator(max_iter=200, **{**params, "early_stopping_on": "score"}).fit(X, y)
+    n_common = min(est.n_iter_, by_score.n_iter_)
+    assert by_score.validation_loss_curve_[:n_common] == losses[:n_common]
+
+
+def test_early_stopping_on_score_is_scikit_learns(digits):
+    X, _, y, _ = digits
+    params = dict(hidden_layer_sizes=(20,), early_stopping=True, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(early_stopping_on="score", **params).fit(X, y)
+        theirs = sknn.MLPClassifier(**params).fit(X, y)
+    assert_same_network(ours, theirs)
+    assert ours.best_validation_score_ == theirs.best_validation_score_
