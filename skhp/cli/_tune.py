@@ -84,7 +84,9 @@ def _load(args):
         columns = plan_columns(X, feature_names(args.csv, args.target))
         notes += columns.notes
     if len(y) > 20_000 and not args.max_samples:
-        notes.append(f"{len(y)} samples; --max-samples 10000 gives a quicker first look")
+        notes.append(
+            f"{len(y)} samples; --max-samples 10000 gives a quicker first look"
+        )
     for note in notes:
         print(f"note: {note}")
     return X, y, task, source, columns
@@ -245,7 +247,8 @@ def tune(args):
     print(
         f"Tuning an MLP{'Classifier' if task == 'classification' else 'Regressor'} "
         f"on {source.get('dataset', source.get('csv'))}: {X.shape[0]} samples, "
-        f"{_n_features(X, columns)}; {args.n_iter} candidates in {args.n_rounds} rounds, "
+        f"{_n_features(X, columns)}; "
+        f"{args.n_iter} candidates in {args.n_rounds} rounds, "
         f"{args.cv}-fold CV, scoring {scoring}",
         flush=True,
     )
