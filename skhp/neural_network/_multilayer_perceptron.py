@@ -9,6 +9,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -106,7 +107,7 @@ def _check_magnitude(X):
         )
 
 
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
     """Shared training code of :class:`MLPClassifier` and :class:`MLPRegressor`.
 
     Warning: This class should not be used directly. Use derived classes.
@@ -604,15 +605,29 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
             self._repack_parameters(X.dtype)
 
+        # scikit-learn's callbacks: the fit is a task whose subtasks are the
+        # epochs of a stochastic solver (L-BFGS reports the fit alone).
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        callback_ctx = self._init_callback_context(
+            max_subtasks=(1 if incremental else self.max_iter) if stochastic else 0
+        )
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         # Divergence (a huge learning rate, say) shows up as non-finite
         # values; it is reported once, below, not as numpy warnings.
         with single_threaded_scipy_blas(), np.errstate(
             over="ignore", invalid="ignore", divide="ignore", under="ignore"
         ):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                statistics = self._fit_stochastic(X, y, sample_weight, incremental)
+            if stochastic:
+                statistics = self._fit_stochastic(
+                    X, y, sample_weight, incremental, callback_ctx
+                )
             else:
                 statistics = self._fit_lbfgs(X, y, sample_weight)
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, X=X, y=y, metadata=metadata,
+            reconstruction_attributes=self._fitted_attributes,
+        )
 
         if not np.isfinite(self._params).all():
             raise ValueError(
@@ -736,7 +751,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return train_rows, val_rows
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental):
+    def _fitted_attributes(self):
+        """Copies of what predict reads, for a callback's ``fitted_estimator``."""
+        return {
+            "coefs_": [c.copy() for c in self.coefs_],
+            "intercepts_": [b.copy() for b in self.intercepts_],
+            "bn_gammas_": [g.copy() for g in self.bn_gammas_],
+            "bn_betas_": [b.copy() for b in self.bn_betas_],
+            "bn_running_means_": [m.copy() for m in self.bn_running_means_],
+            "bn_running_vars_": [v.copy() for v in self.bn_running_vars_],
+        }
+
+    def _fit_stochastic(self, X, y, sample_weight, incremental, callback_ctx):
         self._optimizer = optimizer = self._make_optimizer(incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -759,6 +785,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
+                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 accumulated_loss = 0.0
@@ -790,14 +818,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                if not np.isfinite(self.loss_):
-                    break  # diverged: reported by _fit
-
-                if early_stopping:
-                    self._record_validation(X, y, sample_weight, val_rows)
-                else:
-                    self._update_no_improvement_count(self.loss_curve_[-1])
-                optimizer.iteration_ends(self.t_)
+                diverged = not np.isfinite(self.loss_)  # reported by _fit
+                if not diverged:
+                    if early_stopping:
+                        self._record_validation(X, y, sample_weight, val_rows)
+                    else:
+                        self._update_no_improvement_count(self.loss_curve_[-1])
+                    optimizer.iteration_ends(self.t_)
+                # a callback reads loss_curve_ and validation_scores_, and may stop
+                stop = epoch_ctx.call_on_fit_task_end(
+                    estimator=self, X=X, y=y,
+                    reconstruction_attributes=self._fitted_attributes,
+                )
+                if diverged or stop:
+                    break
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     what = (
