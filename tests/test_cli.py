@@ -10,16 +10,9 @@ import numpy as np
 import pytest
 
 from skhp.cli import main
+from tests._csv import write_csv
 
 TINY = ["--n-iter", "4", "--n-rounds", "2", "--cv", "2", "--max-iter", "5"]
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture

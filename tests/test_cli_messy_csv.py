@@ -9,6 +9,7 @@ import pytest
 
 from skhp.cli import load_csv, main
 from skhp.cli._data import DataError, plan_columns
+from tests._csv import write_csv
 
 TINY = [
     "--n-iter",
@@ -24,14 +25,6 @@ TINY = [
 ]
 
 HEADER = ["size", "colour", "weight", "site", "blank", "customer", "label"]
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture
