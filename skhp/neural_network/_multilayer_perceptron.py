@@ -1627,40 +1627,23 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         The floor the ``'cosine'`` schedule ends at.
 
     weight_decay : float, default=0.0
-        Decoupled weight decay (Loshchilov and Hutter's AdamW, and its SGD
-        form): before each step of a stochastic solver the weights
-        (``coefs_``, not intercepts or batch norm's gammas and betas) shrink
-        by ``learning_rate * weight_decay`` of themselves, whatever the
-        optimizer does with the gradient. Unlike ``alpha``, it is not part of
-        the loss, so Adam's and RMSprop's scaling does not weaken it.
+        Decoupled weight decay of the weights (see :class:`MLPClassifier`).
 
     max_gradient_norm : float or None, default=None
-        Clip the gradient by its global norm: with a stochastic solver, a
-        mini-batch's gradient of all parameters longer than this is scaled
-        down to it before the step.
+        Clip each mini-batch's gradient to this global norm (see
+        :class:`MLPClassifier`).
 
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
-        Dropout rate of the hidden layers' outputs (one rate for all, or one
-        per hidden layer), in [0, 1): inverted dropout, so each kept unit is
-        scaled by ``1 / (1 - rate)`` while training and nothing changes at
-        predict time. Masks are drawn from ``random_state``. With batch norm
-        ``"after"``, the normalized output is dropped. Stochastic solvers
-        only: L-BFGS's line search needs the same loss at the same weights,
-        so ``solver="lbfgs"`` with dropout is an error.
+        Dropout rate of the hidden layers' outputs, stochastic solvers only
+        (see :class:`MLPClassifier`).
 
     weight_init : {'scikit-learn', 'glorot_uniform', 'glorot_normal', \
             'he_uniform', 'he_normal'}, default='scikit-learn'
-        How the weights start: scikit-learn's (uniform weights and
-        intercepts within Glorot's bound, ``sqrt(6 / (fan_in + fan_out))``, or
-        ``sqrt(2 / ...)`` for ``'logistic'``), or Glorot's or He's, uniform
-        or normal, with zero intercepts (He's suit ReLU-like activations).
+        How the weights start (see :class:`MLPClassifier`).
 
     early_stopping_on : {'score', 'loss'}, default='score'
-        What early stopping watches on the held-out rows: their score
-        (scikit-learn's) or their loss (``validation_loss_curve_``, the same
-        loss and penalty as ``loss_curve_``). Training stops when it has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, and the weights
-        of its best epoch are restored.
+        Whether early stopping watches the held-out R^2 or the held-out loss
+        (see :class:`MLPClassifier`).
 
     Attributes
     ----------
