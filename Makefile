@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[benchmarks]"
 	$(BIN)/python benchmarks/mlp_speed.py
 	$(BIN)/python benchmarks/mlp_threads.py
+	$(BIN)/python benchmarks/mlp_options.py
 	$(BIN)/python benchmarks/mlp_memory.py
 	$(BIN)/python benchmarks/search_overhead.py
 	$(BIN)/python benchmarks/search_distributed.py
