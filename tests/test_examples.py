@@ -105,11 +105,27 @@ def _stale_hyperparameters(out):
         "learning_rate_init", "alpha"}
 
 
+def _regularization(out):
+    rows = _rows(rf"^\s*(.+?): (\d+) epochs, lowest held-out loss {NUMBER} at epoch (\d+), "
+                 rf"best held-out accuracy {NUMBER}$", out)
+    found = {name: (int(n), int(at), float(acc)) for name, n, _, at, acc in rows}
+    assert list(found) == ["plain", "alpha=0.01", "dropout=0.3", "weight_decay=0.05",
+                           "cosine, warm-up 2", "early stop on loss"]
+    assert all(acc > 0.9 for *_, acc in found.values())  # ten classes: chance is 0.1
+    ((kept, of),) = _rows(r"^early stop on loss kept epoch (\d+) of (\d+)$", out)
+    assert int(kept) == found["early stop on loss"][1] <= int(of)
+    # the callback stops the fit early, after two rises of the held-out loss
+    ((after, budget, rose),) = _rows(r"^the callback stopped the fit after (\d+) of (\d+) "
+                                     r"epochs; last two held-out losses rose: (True|False)$", out)
+    assert int(after) < int(budget) and rose == "True"
+
+
 CLAIMS = {
     "plot_babysitting_panda": _babysitting_panda,
     "plot_batch_norm": _batch_norm,
     "plot_caviar_parallel": _caviar_parallel,
     "plot_grid_random_coarse_to_fine": _grid_random_coarse_to_fine,
+    "plot_regularization": _regularization,
     "plot_sampling_scale": _sampling_scale,
     "plot_stale_hyperparameters": _stale_hyperparameters,
 }
