@@ -17,7 +17,6 @@ Run: ``python benchmarks/mlp_options.py [--repeats 3] [--epochs 1] [--search
 """
 
 import argparse
-import time
 import warnings
 
 import numpy as np
@@ -31,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 import skhp
 from _data import fashion_mnist_or_synthetic
+from _timing import marginal_epoch_seconds
 
 COMMON = dict(hidden_layer_sizes=(256, 256), solver="adam", batch_size=256,
               random_state=0, tol=0.0, n_iter_no_change=10**6)
@@ -50,22 +50,15 @@ OPTIONS = {
 }
 
 
-def epoch_seconds(options, X, y, epochs):
-    times = []
-    for n_epochs in (1, 1 + epochs):
-        est = skhp.MLPClassifier(max_iter=n_epochs, **COMMON, **options)
-        start = time.process_time()
-        est.fit(X, y)
-        times.append(time.process_time() - start)
-    return (times[1] - times[0]) / epochs
-
-
 def speed_table(X, y, repeats, epochs):
     times = {name: [] for name in OPTIONS}
     with threadpool_limits(1):
         for _ in range(repeats):
             for name, options in OPTIONS.items():
-                times[name].append(epoch_seconds(options, X, y, epochs))
+                times[name].append(marginal_epoch_seconds(
+                    lambda n, options=options: skhp.MLPClassifier(
+                        max_iter=n, **COMMON, **options),
+                    X, y, epochs))
     med = {name: float(np.median(t)) for name, t in times.items()}
     print(f"Seconds per epoch, {X.shape[0]} x {X.shape[1]} {X.dtype}, hidden (256, 256), "
           f"adam, batch 256; 1 BLAS thread; medians of {repeats}")

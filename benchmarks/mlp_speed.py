@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 import skhp
 from _data import fashion_mnist_or_synthetic
+from _timing import marginal_epoch_seconds
 from mlp_memory import peak_training_memory
 
 HIDDEN = (256, 256)
@@ -64,21 +65,6 @@ def gemm_floor_epoch(X, n_classes, dtype):
     return time.process_time() - start
 
 
-def time_epochs(kind, X, y, epochs):
-    """The marginal time of an epoch: fit(1 + epochs) minus fit(1), per epoch.
-
-    The difference leaves out what a fit pays once (input validation,
-    initialization), which is not per-epoch work.
-    """
-    times = []
-    for n_epochs in (1, 1 + epochs):
-        est = make(kind, n_epochs)
-        start = time.process_time()
-        est.fit(X, y)
-        times.append(time.process_time() - start)
-    return (times[1] - times[0]) / epochs
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -98,7 +84,8 @@ def main():
     with threadpool_limits(1):
         for _ in range(args.repeats):
             for kind in kinds:
-                times[kind].append(time_epochs(kind, X, y, args.epochs))
+                times[kind].append(marginal_epoch_seconds(
+                    lambda n, kind=kind: make(kind, n), X, y, args.epochs))
             times["GEMM floor"].append(gemm_floor_epoch(X, 10, X.dtype))
         memory = {k: peak_training_memory(lambda k=k: make(k, 1), X, y)[0] for k in kinds}
         accuracy = {}

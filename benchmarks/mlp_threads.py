@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import skhp
 from _data import fashion_mnist_or_synthetic
+from _timing import marginal_epoch_seconds
 
 KINDS = ("scikit-learn", "skhp, no batch norm", "skhp, batch norm")
 
@@ -53,12 +54,13 @@ def fit_seconds(kind, X, y, limit, **params):
 
 
 def epoch_seconds(kind, X, y, limit, batch_size, epochs):
-    """Marginal wall time of an epoch: fit(1 + epochs) minus fit(1), per epoch."""
+    """Marginal wall time of an epoch under ``limit`` BLAS threads (None: default)."""
     params = dict(hidden_layer_sizes=(256, 256), batch_size=batch_size,
                   tol=0.0, n_iter_no_change=10**6)
-    one = fit_seconds(kind, X, y, limit, max_iter=1, **params)
-    more = fit_seconds(kind, X, y, limit, max_iter=1 + epochs, **params)
-    return (more - one) / epochs
+    with threadpool_limits(limit):
+        return marginal_epoch_seconds(
+            lambda n: make(kind, max_iter=n, **params), X, y, epochs,
+            clock=time.perf_counter)
 
 
 def fit_table(workloads, repeats):
