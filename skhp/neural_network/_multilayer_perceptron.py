@@ -574,7 +574,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self._hidden_layer_sizes()
-        self._dropout_rates(len(hidden_layer_sizes))  # checked before any work
+        # checked before any work
+        if any(self._dropout_rates(len(hidden_layer_sizes))) and self.solver == "lbfgs":
+            raise ValueError(
+                "dropout needs a stochastic solver ('sgd', 'adam' or 'rmsprop'): "
+                "L-BFGS's line search needs the same loss at the same weights. "
+                "Set dropout=0 or choose another solver."
+            )
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -662,12 +668,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
     def _fit_lbfgs(self, X, y, sample_weight):
         # Full batch: batch normalization uses the whole data's statistics.
         ws = self._make_workspace(X.shape[0], X.dtype)
-        if ws.dropout_masks is not None:
-            raise ValueError(
-                "dropout needs a stochastic solver ('sgd', 'adam' or 'rmsprop'): "
-                "L-BFGS's line search needs the same loss at the same weights. "
-                "Set dropout=0 or choose another solver."
-            )
 
         def loss_and_grad(packed):
             np.copyto(self._params, packed, casting="unsafe")

@@ -654,8 +654,10 @@ def test_a_layer_with_rate_zero_keeps_every_unit():
 ])
 def test_bad_dropout_is_named(params, match):
     X, y = make_classification(n_samples=30, random_state=0)
+    est = MLPClassifier((4, 3), max_iter=2, **params)
     with pytest.raises(ValueError, match=match):
-        MLPClassifier((4, 3), max_iter=2, **params).fit(X, y)
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")  # refused before any work
 
 
 def test_a_wide_network_learns_with_dropout(digits):
