@@ -138,7 +138,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
-        "warm_start": ["boolean"],
+        "warm_start": ["boolean", StrOptions({"continue"})],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
@@ -596,7 +596,15 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features, *hidden_layer_sizes, self.n_outputs_]
 
-        self._random_state = check_random_state(self.random_state)
+        continuing = (
+            not first_pass and not incremental and self.warm_start == "continue"
+        )
+        if continuing:
+            self._check_can_continue()
+        else:
+            # Continuing keeps drawing from the previous fit's generator, so
+            # that the shuffles (and dropout masks) go on as in one long fit.
+            self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
         else:
@@ -614,8 +622,14 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         # scikit-learn's callbacks: the fit is a task whose subtasks are the
         # epochs of a stochastic solver (L-BFGS reports the fit alone).
         stochastic = self.solver in _STOCHASTIC_SOLVERS
+        if incremental:
+            n_epochs = 1
+        elif continuing:
+            n_epochs = 0 if getattr(self, "_stopped_early", False) else max(0, self.max_iter - self.n_iter_)
+        else:
+            n_epochs = self.max_iter
         callback_ctx = self._init_callback_context(
-            max_subtasks=(1 if incremental else self.max_iter) if stochastic else 0
+            max_subtasks=n_epochs if stochastic else 0
         )
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
@@ -626,7 +640,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         ):
             if stochastic:
                 statistics = self._fit_stochastic(
-                    X, y, sample_weight, incremental, callback_ctx
+                    X, y, sample_weight, incremental, callback_ctx, continuing
                 )
             else:
                 statistics = self._fit_lbfgs(X, y, sample_weight)
@@ -762,8 +776,33 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             "bn_running_vars_": [v.copy() for v in self.bn_running_vars_],
         }
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental, callback_ctx):
-        self._optimizer = optimizer = self._make_optimizer(incremental)
+    def _check_can_continue(self):
+        """Refuse ``warm_start="continue"`` where a longer fit is not a longer run.
+
+        Continuing must give the network a straight fit of ``max_iter``
+        epochs gives; these settings make the first epochs depend on how many
+        follow, or leave no state to continue from.
+        """
+        reasons = []
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            reasons.append("L-BFGS keeps no state between fits")
+        if self.early_stopping:
+            reasons.append(
+                "early stopping restores the best epoch's weights at the end of a fit"
+            )
+        if self.learning_rate == "cosine":
+            reasons.append('the "cosine" schedule spans max_iter epochs')
+        if not hasattr(self, "_optimizer") and not reasons:
+            reasons.append("the previous fit was not a stochastic fit")
+        if reasons:
+            raise ValueError(
+                'warm_start="continue" cannot continue this network: '
+                f"{'; '.join(reasons)}. Use warm_start=True, or fit afresh."
+            )
+
+    def _fit_stochastic(self, X, y, sample_weight, incremental, callback_ctx,
+                        continuing=False):
+        self._optimizer = optimizer = self._make_optimizer(incremental or continuing)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
@@ -772,6 +811,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             train_rows, val_rows = self._split_validation(y)
         n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
         sample_idx = np.arange(n_samples, dtype=int)
+        if continuing and self.shuffle and len(getattr(self, "_sample_order", ())) == n_samples:
+            # Each epoch shuffles the last one's order, as scikit-learn does.
+            sample_idx = self._sample_order
         batch_size = self._batch_size(n_samples)
         dense = not sp.issparse(X)
         gather = dense and (self.shuffle or train_rows is not None)
@@ -782,13 +824,21 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         max_gradient_norm, weight_decay = self.max_gradient_norm, self.weight_decay
         coefs = self._params[: self._layout.n_coef]  # what weight decay shrinks
 
-        try:
+        if continuing:
+            # The epochs a straight fit of max_iter epochs would still run.
+            n_epochs = 0 if getattr(self, "_stopped_early", False) else max(0, self.max_iter - self.n_iter_)
+        else:
             self.n_iter_ = 0
-            for _ in range(self.max_iter):
+            n_epochs = self.max_iter
+        self._stopped_early = False
+        try:
+            for _ in range(n_epochs):
                 epoch_ctx = callback_ctx.subcontext(task_name="epoch")
                 epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
                 if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                    sample_idx = self._sample_order = shuffle(
+                        sample_idx, random_state=self._random_state
+                    )
                 accumulated_loss = 0.0
                 for batch_slice in gen_batches(n_samples, batch_size):
                     rows = sample_idx[batch_slice] if self.shuffle else batch_slice
@@ -831,6 +881,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
                     reconstruction_attributes=self._fitted_attributes,
                 )
                 if diverged or stop:
+                    self._stopped_early = True
                     break
 
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -843,6 +894,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
                         f"{self.n_iter_no_change} consecutive epochs."
                     )
                     if optimizer.trigger_stopping(msg, self.verbose):
+                        self._stopped_early = True
                         break
                     self._no_improvement_count = 0
 
@@ -860,6 +912,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             # one: Ctrl-C stops the search instead (see skhp._interrupt).
             if interrupt_stops_fit():
                 raise
+            self._stopped_early = True
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:
@@ -1050,9 +1103,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     verbose : bool, default=False
         Whether to print progress messages.
 
-    warm_start : bool, default=False
-        Reuse the previous fit's weights as initialization. The optimizer's
-        state (momentum, moments) starts afresh, as in scikit-learn.
+    warm_start : bool or "continue", default=False
+        True: reuse the previous fit's weights as initialization and train
+        ``max_iter`` more epochs; the optimizer's state (momentum, moments)
+        starts afresh, as in scikit-learn. ``"continue"``: go on with the
+        previous fit as if it had been given this ``max_iter`` from the start,
+        up to ``max_iter`` epochs in total, with the optimizer's state, the
+        schedule and the shuffling carried on, so that 3 epochs and then
+        ``max_iter=9`` give the network a straight 9-epoch fit gives (nothing
+        more trains if the previous fit stopped on its own). It needs a
+        stochastic solver, no early stopping and a schedule other than
+        ``"cosine"``; :class:`~skhp.CoarseToFineSearchCV` uses it to continue
+        promoted candidates.
 
     momentum : float, default=0.9
         Momentum of ``'sgd'`` (the course's beta), in [0, 1].
@@ -1577,8 +1639,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     verbose : bool, default=False
         Whether to print progress messages.
 
-    warm_start : bool, default=False
-        Reuse the previous fit's weights as initialization.
+    warm_start : bool or "continue", default=False
+        As in :class:`MLPClassifier`: True reuses the previous fit's weights
+        and trains ``max_iter`` more epochs; ``"continue"`` goes on with the
+        previous fit up to ``max_iter`` epochs in total, as one straight fit.
 
     momentum : float, default=0.9
         Momentum of ``'sgd'``, in [0, 1].
