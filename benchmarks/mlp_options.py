@@ -12,11 +12,21 @@ knobs (dropout, weight decay) in its space, over several seeds, on
 Fashion-MNIST (10,000 training rows, the official test set) and on two
 tabular sets bundled with scikit-learn (digits, breast cancer; 25% held out).
 
+Part 3, ``skhp tune``'s space (``--tune-space``): the same question at ``skhp
+tune``'s own budget and space (30 candidates in 3 rounds, 3-fold CV, 100
+epochs, its default space of eight entries), with and without the two lines
+that add dropout and weight decay (``REGULARIZATION_SPACE`` in
+``skhp/cli/_space.py``), on skhp tune's bundled classification sets (digits,
+breast cancer, wine; 25% held out). It decides what the default space holds.
+First, the decades of weight decay that do anything at that budget (digits,
+100 epochs), which set the range of ``REGULARIZATION_SPACE``.
+
 Run: ``python benchmarks/mlp_options.py [--repeats 3] [--epochs 1] [--search
-[--seeds 3]] [--quick]``.
+[--seeds 3]] [--tune-space [--seeds 5]] [--quick]``.
 """
 
 import argparse
+import time
 import warnings
 
 import numpy as np
@@ -117,16 +127,99 @@ def search_table(seeds, quick):
               f"{wins:>6}/{seeds}")
 
 
+def weight_decay_table(quick):
+    """How much decoupled weight decay shrinks the weights at a tune-sized budget.
+
+    The weights shrink by ``1 - learning_rate * weight_decay`` per step, so
+    what counts is ``learning_rate * weight_decay * steps``; this finds the
+    decades where that does something at skhp tune's 100 epochs.
+    """
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    epochs, seeds = (10, 1) if quick else (100, 2)
+    print(f"\nWeight decay on digits: hidden (128,), adam, batch 64 "
+          f"({-(-len(y_train) // 64)} steps an epoch), {epochs} epochs; "
+          f"held-out accuracy and the weights' norm, means of {seeds} seeds")
+    header = f"{'lr':>7}{'weight_decay':>14}{'accuracy':>10}{'|W|':>8}"
+    print(header)
+    print("-" * len(header))
+    for lr in (1e-3, 1e-2):
+        for decay in (0, 1e-4, 1e-3, 1e-2, 1e-1, 1, 3, 10):
+            accuracy, norm = [], []
+            for seed in range(seeds):
+                net = skhp.MLPClassifier(
+                    (128,), learning_rate_init=lr, batch_size=64, max_iter=epochs,
+                    weight_decay=decay, random_state=seed).fit(X_train, y_train)
+                accuracy.append(net.score(X_test, y_test))
+                norm.append(np.sqrt(sum((c**2).sum() for c in net.coefs_)))
+            print(f"{lr:>7g}{decay:>14g}{np.mean(accuracy):>10.4f}{np.mean(norm):>8.2f}")
+
+
+def tune_space_table(seeds, quick):
+    from skhp.cli import _factory
+    from skhp.cli._data import load_dataset
+    from skhp.cli._space import REGULARIZATION_SPACE, build_space
+    from skhp.cli._tune import _fit_batch_sizes
+
+    n_iter, n_rounds, max_iter = (6, 2, 10) if quick else (30, 3, 100)
+    spaces = {"default": {}, "default + dropout, wd": REGULARIZATION_SPACE}
+    supported = _factory.supported_params("classification")
+    print(f"\nskhp tune's space: held-out accuracy of the refitted best network, "
+          f"{n_iter} candidates in {n_rounds} rounds, 3-fold CV, {max_iter} epochs; "
+          f"{seeds} seeds: median, mean, and how often 'with' beats / ties 'without'")
+    header = (f"{'task':<15}{'default':>9}{'mean':>8}{'+ dropout, wd':>15}{'mean':>8}"
+              f"{'wins/ties':>11}{'s without':>11}{'s with':>8}")
+    print(header)
+    print("-" * len(header))
+    for name in ("digits", "breast-cancer", "wine"):
+        X, y = load_dataset(name)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=0, stratify=y)
+        scores = {kind: [] for kind in spaces}
+        seconds = {kind: 0.0 for kind in spaces}
+        for seed in range(seeds):
+            for kind, overrides in spaces.items():
+                space, _ = build_space(overrides, supported)
+                _fit_batch_sizes(space, n_train=len(y_train) * 2 // 3)
+                search = _factory.make_search(
+                    _factory.make_estimator("classification", max_iter=max_iter,
+                                            random_state=seed),
+                    {f"{_factory.STEP}__{k}": v for k, v in space.items()},
+                    n_iter=n_iter, n_rounds=n_rounds, cv=3, scoring="accuracy",
+                    n_jobs=-1, random_state=seed)
+                started = time.perf_counter()
+                with threadpool_limits(1):
+                    search.fit(X_train, y_train)
+                seconds[kind] += time.perf_counter() - started
+                scores[kind].append(search.score(X_test, y_test))
+        without, with_ = (np.array(v) for v in scores.values())
+        print(f"{name:<15}{np.median(without):>9.4f}{without.mean():>8.4f}"
+              f"{np.median(with_):>15.4f}{with_.mean():>8.4f}"
+              f"{f'{(with_ > without).sum()}/{(with_ == without).sum()}':>11}"
+              f"{seconds['default'] / seeds:>11.0f}"
+              f"{seconds['default + dropout, wd'] / seeds:>8.0f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--search", action="store_true", help="also run part 2")
+    parser.add_argument("--tune-space", action="store_true",
+                        help="only part 3: weight decay's useful range, then skhp tune's "
+                        "space with and without dropout and weight decay")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true",
                         help="6,000 rows, 1 repeat: checks the script runs")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.tune_space:
+        weight_decay_table(args.quick)
+        tune_space_table(1 if args.quick else args.seeds, args.quick)
+        return
     X, y, _, _, _ = fashion_mnist_or_synthetic()
     if args.quick:
         X, y, args.repeats, args.seeds = X[:6000], y[:6000], 1, 1

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from skhp.cli._factory import DISTRIBUTIONS, make_distribution
 
-__all__ = ["DEFAULT_SPACE", "SpaceError", "build_space", "read_space_file"]
+__all__ = [
+    "DEFAULT_SPACE",
+    "REGULARIZATION_SPACE",
+    "SpaceError",
+    "build_space",
+    "read_space_file",
+]
 
 # Ordered as the course ranks them a priori: the learning rate first; then
 # momentum (here Adam's beta_1), mini-batch size and hidden units; then the
@@ -36,6 +42,17 @@ DEFAULT_SPACE = {
     # at default settings, see docs/networks.rst): tuned, not assumed.
     "batch_norm": [None, "before"],
     "alpha": {"loguniform": [1e-6, 1e-1]},
+}
+
+#: Dropout and decoupled weight decay, the two lines a space file adds (see
+#: docs/notation.rst): dropout linear in [0, 0.5]; weight decay log-uniform.
+#: Decoupled decay shrinks the weights by learning_rate * weight_decay per
+#: step, so at this command's budget (100 epochs, a few thousand steps at a
+#: rate near 1e-3) a decay below 1e-2 does nothing and one near 10 costs
+#: accuracy; the lowest decade here stands for "off".
+REGULARIZATION_SPACE = {
+    "dropout": {"uniform": [0.0, 0.5]},
+    "weight_decay": {"loguniform": [1e-3, 1.0]},
 }
 
 #: Fixed parameters of the network unless the space says otherwise.
