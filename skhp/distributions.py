@@ -8,6 +8,11 @@ that maps the unit hypercube onto its values; :class:`~skhp.CoarseToFineSearchCV
 samples and zooms in that quantile space, so a log-scale parameter is zoomed in
 log space. Distributions are immutable: zooming builds new state in the search,
 never edits a distribution.
+
+Only the scales scipy lacks are here. A parameter on a linear scale, such as a
+dropout rate, takes scipy's own ``scipy.stats.uniform(0, 0.5)`` (start and
+width): its quantiles are linear, so the search zooms it linearly. The notation
+page of the documentation gives each hyperparameter's scale.
 """
 
 from math import log

@@ -41,6 +41,16 @@ def test_loguniform_even_per_decade():
     assert counts.min() > 0.95 * 10_000 and counts.max() < 1.05 * 10_000
 
 
+def test_scales_of_dropout_and_weight_decay():
+    # Dropout is linear, and scipy's uniform needs no skhp twin: the search
+    # zooms through the ppf, which is linear. Weight decay is log-uniform:
+    # its median is the geometric middle of the range.
+    dropout, decay = stats.uniform(0, 0.5), loguniform(1e-3, 1.0)
+    q = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(dropout.ppf(q), 0.5 * q)
+    np.testing.assert_allclose(decay.ppf(q), 10 ** (-3 + 3 * q))
+
+
 def test_loguniform_int_pmf_and_octaves():
     d = loguniform_int(16, 511)
     k = np.arange(16, 512)
