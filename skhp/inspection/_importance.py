@@ -2,12 +2,13 @@
 
 A random forest is fitted to predict each candidate's mean test score from its
 hyperparameters (on the scales they were sampled on); the importances are read
-from that surrogate.
+from that surrogate, on bootstrap resamples of the candidates to show their
+spread.
 """
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.inspection import permutation_importance
+from sklearn.metrics import r2_score
 from sklearn.utils import Bunch, check_random_state
 
 from skhp.inspection._results import candidate_features, cv_results_of
@@ -27,15 +28,21 @@ def _main_effects(forest, X, rng, max_grid=20, n_product=2000):
     n, d = X.shape
     # Rows drawn from the product of the columns' empirical distributions.
     product = np.column_stack([X[rng.randint(n, size=n_product), j] for j in range(d)])
-    total = np.var(forest.predict(product))
-    effects = np.zeros(d)
+    grids, blocks = [], [product]
     for j in range(d):
         grid = np.unique(X[:, j])
         if len(grid) > max_grid:
             grid = np.unique(np.quantile(X[:, j], np.linspace(0, 1, max_grid)))
         stacked = np.repeat(X[None], len(grid), axis=0)
         stacked[:, :, j] = grid[:, None]
-        dependence = forest.predict(stacked.reshape(-1, d))
+        grids.append(grid)
+        blocks.append(stacked.reshape(-1, d))
+    # One call: a forest's predict costs mostly per call, not per row.
+    predicted = np.split(forest.predict(np.vstack(blocks)),
+                         np.cumsum([len(b) for b in blocks])[:-1])
+    total = np.var(predicted[0])
+    effects = np.zeros(d)
+    for j, (grid, dependence) in enumerate(zip(grids, predicted[1:])):
         dependence = dependence.reshape(len(grid), n).mean(axis=1)
         # Weight each grid value by how many candidates are nearest to it.
         nearest = np.abs(X[:, j][:, None] - grid[None]).argmin(axis=1)
@@ -45,15 +52,54 @@ def _main_effects(forest, X, rng, max_grid=20, n_product=2000):
     return effects / total if total > 0 else effects
 
 
+def _permutation_drops(forest, X, scores, n_repeats, rng):
+    """Mean drop in the surrogate's R^2 when each column is shuffled.
+
+    What :func:`sklearn.inspection.permutation_importance` computes, with every
+    shuffled copy predicted in one call.
+    """
+    n, d = X.shape
+    copies = np.repeat(X[None], d * n_repeats, axis=0)
+    for j in range(d):
+        for k in range(n_repeats):
+            copies[j * n_repeats + k, :, j] = X[rng.permutation(n), j]
+    predicted = forest.predict(copies.reshape(-1, d)).reshape(d, n_repeats, n)
+    baseline = r2_score(scores, forest.predict(X))
+    shuffled = [[r2_score(scores, p) for p in rows] for rows in predicted]
+    return baseline - np.mean(shuffled, axis=1)
+
+
+def _importance_once(X, scores, method, n_repeats, rng):
+    """Importances read from one forest fitted to these candidates."""
+    forest = RandomForestRegressor(
+        n_estimators=_N_TREES, min_samples_leaf=2, random_state=rng.randint(2**31 - 1)
+    ).fit(X, scores)
+    if method == "fanova":
+        return _main_effects(forest, X, rng)
+    return _permutation_drops(forest, X, scores, n_repeats, rng)
+
+
+# Trees per forest: one forest per resample.
+_N_TREES = 50
+# Fewer candidates than this per hyperparameter make a rough ranking.
+_CANDIDATES_PER_FEATURE = 10
+
+
 def hyperparameter_importance(
     search,
     *,
     method="fanova",
+    n_bootstrap=20,
     n_repeats=10,
     scoring_key="mean_test_score",
     random_state=None,
 ):
     """Estimate how much each hyperparameter mattered in a finished search.
+
+    The estimate is repeated on ``n_bootstrap`` resamples of the candidates
+    (drawn with replacement, each with its own forest): the importances are
+    the mean over the resamples, and their spread says how far the ranking can
+    be trusted.
 
     Parameters
     ----------
@@ -67,22 +113,30 @@ def hyperparameter_importance(
         to at most 1, the rest being interactions. ``"permutation"``: the drop
         in the surrogate's R^2 when a hyperparameter's values are shuffled.
 
+    n_bootstrap : int, default=20
+        Resamples of the candidates, each fitted with its own forest.
+
     n_repeats : int, default=10
-        Shuffles per hyperparameter, for ``method="permutation"``.
+        Shuffles per hyperparameter and resample, for ``method="permutation"``.
 
     scoring_key : str, default="mean_test_score"
         The ``cv_results_`` column to explain; for multi-metric searches, e.g.
         ``"mean_test_accuracy"``.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the forest and the shuffles.
+        Seeds the resamples, the forests and the shuffles. Pass an int (``skhp
+        tune`` passes its ``--seed``) for the same importances every time.
 
     Returns
     -------
     result : :class:`~sklearn.utils.Bunch`
-        ``names`` (hyperparameters, most important first), ``importances``,
-        ``importances_std`` (zero for ``"fanova"``), ``method`` and
-        ``n_candidates`` (candidates with a finite score that were used).
+        ``names`` (hyperparameters, most important first); ``importances``,
+        their mean over the resamples; ``importances_std``, their standard
+        deviation; ``bootstrap_importances`` of shape ``(n_names,
+        n_bootstrap)``, each resample's; ``method``; ``n_candidates``
+        (candidates with a finite score that were used); ``caveat``, a
+        sentence when there are fewer than 10 candidates per hyperparameter
+        (the ranking is then rough), else None.
 
     Examples
     --------
@@ -95,11 +149,16 @@ def hyperparameter_importance(
     ...                for a, b in zip(lr, alpha)],
     ...     "mean_test_score": -(np.log10(lr) + 2.5) ** 2,
     ... }
-    >>> hyperparameter_importance(results, random_state=0).names
+    >>> result = hyperparameter_importance(results, random_state=0)
+    >>> result.names
     ['learning_rate_init', 'alpha']
+    >>> result.caveat is None
+    True
     """
     if method not in ("fanova", "permutation"):
         raise ValueError(f"method must be 'fanova' or 'permutation', got {method!r}")
+    if int(n_bootstrap) < 1:
+        raise ValueError(f"n_bootstrap must be at least 1, got {n_bootstrap!r}")
     results = cv_results_of(search)
     if scoring_key not in results:
         raise ValueError(f"cv_results has no column {scoring_key!r}")
@@ -114,26 +173,25 @@ def hyperparameter_importance(
         )
 
     rng = check_random_state(random_state)
-    forest = RandomForestRegressor(
-        n_estimators=100, min_samples_leaf=2, random_state=rng.randint(2**31 - 1)
-    ).fit(X, scores)
-    if method == "fanova":
-        importances = _main_effects(forest, X, rng)
-        std = np.zeros_like(importances)
-    else:
-        result = permutation_importance(
-            forest,
-            X,
-            scores,
-            n_repeats=n_repeats,
-            random_state=rng.randint(2**31 - 1),
-        )
-        importances, std = result.importances_mean, result.importances_std
+    n = len(scores)
+    draws = np.empty((len(names), int(n_bootstrap)))
+    for b in range(draws.shape[1]):
+        rows = rng.randint(n, size=n)
+        draws[:, b] = _importance_once(X[rows], scores[rows], method, n_repeats, rng)
+    importances = draws.mean(axis=1)
     order = np.argsort(-importances, kind="stable")
+    caveat = None
+    if n < _CANDIDATES_PER_FEATURE * len(names):
+        caveat = (
+            f"{n} candidates for {len(names)} hyperparameters: a rough ranking; "
+            "trust only differences larger than the spread"
+        )
     return Bunch(
         names=[names[i] for i in order],
         importances=importances[order],
-        importances_std=std[order],
+        importances_std=draws.std(axis=1)[order],
+        bootstrap_importances=draws[order],
         method=method,
-        n_candidates=len(scores),
+        n_candidates=n,
+        caveat=caveat,
     )

@@ -7,9 +7,11 @@ or its ``cv_results_`` dict, and reads round information only when present.
 import numbers
 
 import numpy as np
+from sklearn.utils import Bunch
 
 __all__ = [
     "candidate_features",
+    "candidate_origins",
     "cv_results_of",
     "round_regions",
     "rounds_of",
@@ -88,6 +90,125 @@ def round_regions(search):
             bounds.append({k: v for k, v in pairs.items() if v is not None})
         out.append(bounds)
     return out
+
+
+def _drawn_afresh(search):
+    """Parameters drawn anew for every candidate (objects with ``rvs`` only).
+
+    The zoom cannot move them, so a category swap may change them too.
+    """
+    spaces = getattr(search, "param_distributions", None)
+    if isinstance(spaces, dict):
+        spaces = [spaces]
+    if not isinstance(spaces, (list, tuple)):
+        return set()
+    names = set()
+    for space in spaces:
+        for name, dist in space.items() if isinstance(space, dict) else ():
+            if isinstance(dist, (list, tuple, np.ndarray)):
+                continue
+            if hasattr(dist, "_from_unit") or (
+                hasattr(dist, "ppf") and hasattr(dist, "cdf")
+            ):
+                continue
+            names.add(name)
+    return names
+
+
+def _one_choice_changed(best, candidate, ignore):
+    # The best candidate with exactly one (categorical) value changed.
+    if set(best) != set(candidate):
+        return False
+    changed = [
+        k for k in best if k not in ignore and repr(best[k]) != repr(candidate[k])
+    ]
+    return len(changed) == 1
+
+
+def _zoom_key(search, results):
+    """The ``cv_results_`` column a coarse-to-fine search zooms on."""
+    refit = getattr(search, "refit", None)
+    if isinstance(refit, str) and f"mean_test_{refit}" in results:
+        return f"mean_test_{refit}"
+    if "mean_test_score" in results:
+        return "mean_test_score"
+    return next(k for k in results if k.startswith("mean_test_"))
+
+
+#: Where a candidate of a coarse-to-fine search came from.
+ORIGINS = {
+    "design": "the first round's design over the whole space",
+    "exploration": "drawn from the whole space in a zooming round",
+    "swap": "the best so far with one categorical choice changed",
+    "region": "drawn in one of the round's zoom regions",
+}
+
+
+def candidate_origins(search):
+    """Where each candidate of a coarse-to-fine search was drawn.
+
+    Parameters
+    ----------
+    search : fitted search
+        A search with a ``round`` column in ``cv_results_`` and a ``rounds_``
+        description, as :class:`skhp.CoarseToFineSearchCV`. When
+        ``cv_results_`` has an ``origin`` column (and a ``region`` one), it is
+        used as it is; otherwise the origins are read back from the order in
+        which the search proposes a round's candidates: category swaps (the
+        previous rounds' best candidate with one value changed), then each
+        region's ``n_candidates`` in turn, then whole-space exploration.
+
+    Returns
+    -------
+    origins : :class:`~sklearn.utils.Bunch` or None
+        ``origin``, an array of str, one per candidate, among ``"design"``
+        (the first round, over the whole space), ``"exploration"`` (a later
+        round's draw over the whole space), ``"swap"`` and ``"region"``;
+        ``region``, an array of int: the index of the candidate's region in
+        its round's ``rounds_[r]["regions"]``, -1 for the others. None for a
+        search that does not describe its rounds.
+    """
+    results = cv_results_of(search)
+    n = len(results["params"])
+    if "origin" in results:
+        origin = np.asarray(results["origin"], dtype=object)
+        region = np.asarray(results.get("region", np.full(n, -1)), dtype=int)
+        return Bunch(origin=origin, region=region)
+    rounds = rounds_of(search)
+    described = getattr(search, "rounds_", None)
+    if rounds is None or not isinstance(described, (list, tuple)):
+        return None
+    params = results["params"]
+    scores = np.asarray(results[_zoom_key(search, results)], dtype=float)
+    ignore = _drawn_afresh(search)
+    origin = np.full(n, "exploration", dtype=object)
+    region = np.full(n, -1)
+    for r, entry in enumerate(described):
+        if not isinstance(entry, dict):
+            return None
+        idx = np.flatnonzero(rounds == entry.get("round", r))
+        regions = entry.get("regions", [])
+        if entry.get("width", 1.0) >= 1 or not regions:
+            origin[idx] = "design" if r == 0 else "exploration"
+            continue
+        in_regions = [int(g.get("n_candidates", 0)) for g in regions]
+        earlier = np.flatnonzero((rounds < r) & np.isfinite(scores))
+        n_swaps = 0
+        if len(earlier):
+            # Ties go to the earliest candidate, as the zoom ranks them.
+            best = params[earlier[np.argmax(scores[earlier])]]
+            limit = len(idx) - sum(in_regions)
+            while n_swaps < limit and _one_choice_changed(
+                best, params[idx[n_swaps]], ignore
+            ):
+                n_swaps += 1
+        origin[idx[:n_swaps]] = "swap"
+        start = n_swaps
+        for j, m in enumerate(in_regions):
+            origin[idx[start : start + m]] = "region"
+            region[idx[start : start + m]] = j
+            start += m
+    return Bunch(origin=origin, region=region)
 
 
 # Parameters that are betas whatever values a few candidates happened to get.
