@@ -83,17 +83,31 @@ class SearchProgress:
     """Print the progress of a search: round, fits done, best score, time left.
 
     Works with any :class:`~sklearn.model_selection._search.BaseSearchCV`. A
-    search that runs in rounds shows its round: the rounds of
-    :class:`~skhp.CoarseToFineSearchCV`, the iterations of successive halving
-    (``iteration 2/3``). A search that evaluates all its candidates at once
-    (grid, randomized) shows fits only.
+    search that runs in rounds shows its round, numbered as the search numbers
+    it in ``cv_results_`` (from 0): the ``round`` of
+    :class:`~skhp.CoarseToFineSearchCV` (``round 1 of 0..2``), the ``iter`` of
+    successive halving (``iteration 1 of 0..2``). A search that evaluates all
+    its candidates at once (grid, randomized) shows fits only.
+
+    ``fits`` counts cross-validation fits (one candidate on one fold) over the
+    whole search, not per round: ``fits 12/90`` for 30 candidates in 3-fold
+    CV. Where the search does not say in advance how many fits its later rounds
+    run (successive halving; a search resumed from a checkpoint), the total
+    assumes that each round still to start is as large as the last one started,
+    and is shown with a ``~``. The time left is the time per fit so far, over
+    all rounds, times the fits left.
 
     Parameters
     ----------
     n_rounds : int or None, default=None
-        Number of rounds the search will run, shown and used for the time left.
-        None reads it from the search as it starts (the rounds it has to run),
-        else from its ``n_rounds`` parameter.
+        Number of rounds the search runs, all together (restored ones included).
+        None reads it from the search's ``n_rounds`` parameter, else from the
+        rounds it says it has to run as it starts.
+
+    n_fits : int or None, default=None
+        Cross-validation fits this fit of the search runs, all rounds together
+        (for :class:`~skhp.CoarseToFineSearchCV`, ``n_iter`` times the number
+        of folds). None counts them as the rounds start (see above).
 
     file : file-like or None, default=None
         Where to write; None means ``sys.stderr``.
@@ -133,8 +147,9 @@ class SearchProgress:
     9
     """
 
-    def __init__(self, n_rounds=None, file=None, min_interval=None):
+    def __init__(self, n_rounds=None, n_fits=None, file=None, min_interval=None):
         self.n_rounds = n_rounds
+        self.n_fits = n_fits
         self.file = file
         self.min_interval = min_interval
 
@@ -156,6 +171,9 @@ class SearchProgress:
         self._groups = {}
         self._current = None
         self._fold_scores = {}  # (round path, candidate) -> list of fold scores
+        self._first_done = None  # end of the first fit
+        self._first_round = 0  # number of the first round run (rounds restored)
+        self._n_to_run = None  # rounds this fit runs, once the search says so
         self.n_fits_done_ = 0
         self.best_score_ = None
         self.lines_ = []
@@ -174,7 +192,15 @@ class SearchProgress:
 
     def teardown(self, estimator, context):
         callback_close_listener(self._handle)
-        self._write(final=True)
+        # Called while the exception that stopped the search, if any, propagates.
+        error = sys.exc_info()[1]
+        if isinstance(error, KeyboardInterrupt):
+            ending = "interrupted"
+        elif error is not None:
+            ending = f"stopped by {type(error).__name__}"
+        else:
+            ending = "done"
+        self._write(final=ending)
 
     def _kind(self, context):
         """``"search"``, ``"round"`` or None for a context with subtasks.
@@ -208,9 +234,20 @@ class SearchProgress:
         elif context.max_subtasks:
             kind = self._kind(context)
             if kind == "search":
-                # Its subtasks are the rounds: as many as it says.
-                if self.n_rounds is None:
-                    self._n_rounds = context.max_subtasks
+                # Its subtasks are the rounds still to run; those restored from a
+                # checkpoint come first.
+                restored = getattr(estimator, "n_restored_rounds_", 0) or 0
+                with self._lock:
+                    self._first_round = restored
+                    self._n_to_run = context.max_subtasks
+                    if self.n_rounds is None:
+                        self._n_rounds = restored + context.max_subtasks
+                if restored:
+                    self._write(
+                        force=True,
+                        note=f"resumed {restored} round{'s' if restored > 1 else ''}"
+                        " from the checkpoint",
+                    )
             elif kind == "round":
                 label = None
                 if context.parent.parent is not None:  # a round of a search
@@ -246,13 +283,11 @@ class SearchProgress:
     def _receive(self, message):
         with self._lock:
             self._open_round(message["round"], message["round_size"])
-            group = self._groups[message["round"]]
-            group.done += 1
-            if group.done == 1:
+            self.n_fits_done_ += 1
+            if self._first_done is None:
                 # Time from the first finished fit on: starting the workers is
                 # not a cost the remaining fits will pay again.
-                group.first_done = time.monotonic()
-            self.n_fits_done_ += 1
+                self._first_done = time.monotonic()
             score, n_splits = message["score"], message["n_splits"]
             if score is not None and n_splits:
                 key = (message["round"], message["task"] // n_splits)
@@ -268,23 +303,40 @@ class SearchProgress:
 
     # -- display ----------------------------------------------------------------
 
-    def _time_left(self):
-        # Called with the lock held: the rate of the current round times the
-        # fits left in it and in the rounds still to come (assumed the same size).
-        if self._current is None:
-            return None
-        group = self._groups[self._current]
-        if group.done < 3:  # parallel fits finish in bunches: wait for a second bunch
-            return None
-        rounds_left = 0
-        if group.label is not None:
-            if self._n_rounds is None:
-                return None
-            rounds_left = max(self._n_rounds - 1 - group.index, 0)
-        per_fit = (time.monotonic() - group.first_done) / (group.done - 1)
-        return per_fit * (group.size - group.done + rounds_left * group.size)
+    def _total_fits(self):
+        """``(fits this fit runs, whether that is an estimate)``; lock held."""
+        if self.n_fits is not None:
+            return self.n_fits, False
+        groups = list(self._groups.values())
+        if not groups:
+            return None, True
+        started = sum(group.size for group in groups)
+        to_start = (self._n_to_run or len(groups)) - len(groups)
+        if to_start <= 0:
+            return started, False
+        return started + to_start * groups[-1].size, True
 
-    def _write(self, force=False, final=False, note=None):
+    def _time_left(self):
+        # Called with the lock held: the time per fit over all fits so far
+        # (finished in parallel, so wall-clock time), times the fits left.
+        total, _ = self._total_fits()
+        # Parallel fits finish in bunches: wait for a second bunch.
+        if total is None or self.n_fits_done_ < 3:
+            return None
+        per_fit = (time.monotonic() - self._first_done) / (self.n_fits_done_ - 1)
+        return per_fit * max(total - self.n_fits_done_, 0)
+
+    def _round_text(self):
+        # Called with the lock held.
+        group = self._groups[self._current]
+        if group.label is None:
+            return ""
+        number = self._first_round + group.index
+        if self._n_rounds is None:
+            return f"{group.label} {number} | "
+        return f"{group.label} {number} of 0..{self._n_rounds - 1} | "
+
+    def _write(self, force=False, final=None, note=None):
         now = time.monotonic()
         with self._lock:
             if not (force or final) and now - self._last_print < self._interval:
@@ -293,15 +345,13 @@ class SearchProgress:
             elapsed = _format_seconds(now - self._start)
             best = "-" if self.best_score_ is None else f"{self.best_score_:.4f}"
             if final:
-                line = f"done: {self.n_fits_done_} fits in {elapsed}, best score {best}"
+                line = f"{final}: {self.n_fits_done_} fits in {elapsed}, best score {best}"
             else:
-                line = "fits 0/0"
+                total, estimated = self._total_fits()
+                total = "?" if total is None else ("~" if estimated else "") + str(total)
+                line = f"fits {self.n_fits_done_}/{total}"
                 if self._current is not None:
-                    group = self._groups[self._current]
-                    line = f"fits {group.done}/{group.size}"
-                    if group.label is not None:
-                        total = "?" if self._n_rounds is None else self._n_rounds
-                        line = f"{group.label} {group.index + 1}/{total} | {line}"
+                    line = self._round_text() + line
                 line += (
                     f" | best {best} | elapsed {elapsed} "
                     f"| left ~{_format_seconds(self._time_left())}"
@@ -325,11 +375,9 @@ class _Group:
     """The fits under one context: a round, or a whole one-shot search."""
 
     def __init__(self, index, size, label):
-        self.index = index  # order among the rounds
+        self.index = index  # order among the rounds this fit runs
         self.size = size  # fits it will run
         self.label = label  # "round", "iteration", or None for a one-shot search
-        self.done = 0
-        self.first_done = time.monotonic()  # end of its first fit
 
 
 def _path(context):

@@ -55,38 +55,93 @@ def test_without_recording_scorer_reports_no_score():
     assert "best -" in progress.lines_[-2]
 
 
-def test_rounds_are_reported_in_order():
+def _coarse_to_fine(n_iter=6, n_rounds=3, **kwargs):
     est = make_estimator("classification", max_iter=3)
     space = {
         "mlp__learning_rate_init": make_distribution("loguniform", [1e-3, 1e-1]),
         "mlp__alpha": make_distribution("loguniform", [1e-5, 1e-1]),
     }
-    search = make_search(
+    return make_search(
         est,
         space,
-        n_iter=6,
-        n_rounds=3,
+        n_iter=n_iter,
+        n_rounds=n_rounds,
         cv=2,
         scoring=recording_scorer(est),
         n_jobs=1,
         random_state=0,
-    )
+    ).set_params(**kwargs)
+
+
+def test_rounds_are_numbered_as_in_cv_results():
+    # Rounds used to show as 1..3 on screen and 0..2 in cv_results_["round"].
+    search = _coarse_to_fine()
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     rounds = [
-        int(line.split()[1].split("/")[0])
-        for line in progress.lines_
-        if line.startswith("round")
+        int(line.split()[1]) for line in progress.lines_ if line.startswith("round")
     ]
     assert rounds == sorted(rounds)
-    assert set(rounds) == {1, 2, 3}
-    assert all(line.split()[1].endswith("/3") for line in progress.lines_[:-1])
+    assert set(rounds) == set(search.cv_results_["round"]) == {0, 1, 2}
+    assert all(" of 0..2 | " in line for line in progress.lines_[:-1])
     assert progress.n_fits_done_ == 12
+
+
+def test_fits_are_counted_over_the_whole_search():
+    # "fits 0/30" used to count the fits of one round under a header that
+    # counted the candidates of all rounds.
+    search = _coarse_to_fine()
+    progress = SearchProgress(n_fits=12, file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    counts = [line.split("| fits ")[1].split()[0] for line in progress.lines_[:-1]]
+    assert counts[0] == "0/12"
+    assert counts[-1] == "12/12"
+    done = [int(c.split("/")[0]) for c in counts]
+    assert done == sorted(done)  # never starts again at 0 in a new round
+    assert {c.split("/")[1] for c in counts} == {"12"}
+    # Without n_fits, the total is counted as the rounds start: an estimate,
+    # marked "~", until the last round has started.
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    _coarse_to_fine().set_callbacks(progress).fit(X, y)
+    assert progress.lines_[0].startswith("round 0 of 0..2 | fits 0/~12 |")
+    assert progress.lines_[-2].startswith("round 2 of 0..2 | fits 12/12 |")
+
+
+def test_time_left_is_estimated_across_rounds(monkeypatch):
+    # It used to start at "?" in every round; now only before the first fits.
+    import skhp.progress
+
+    clock = iter(range(10_000))
+    monkeypatch.setattr(skhp.progress.time, "monotonic", lambda: float(next(clock)))
+    progress = SearchProgress(n_fits=12, file=io.StringIO(), min_interval=0)
+    _coarse_to_fine().set_callbacks(progress).fit(X, y)
+    lines = [line for line in progress.lines_ if line.startswith("round")]
+    unknown = [line for line in lines if line.endswith("left ~?")]
+    assert unknown == lines[:3]  # 0, 1 and 2 fits done
+    starts = [
+        line for line in lines if " | fits 4/" in line or " | fits 8/" in line
+    ]
+    assert starts and not any(line.endswith("~?") for line in starts)
+
+
+def test_resumed_search_numbers_its_rounds_after_the_restored_ones(tmp_path):
+    checkpoint = tmp_path / "search.ckpt"
+    _coarse_to_fine(checkpoint=checkpoint).fit(X, y)
+    # The same search again: it restores its rounds and re-runs the last one.
+    search = _coarse_to_fine(checkpoint=checkpoint)
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    assert search.n_restored_rounds_ == 2
+    assert progress.lines_[0].endswith("resumed 2 rounds from the checkpoint")
+    lines = progress.lines_[1:-1]
+    assert all(line.startswith("round 2 of 0..2 | fits ") for line in lines)
+    assert lines[-1].startswith("round 2 of 0..2 | fits 4/4 ")
+    assert progress.lines_[-1].startswith("done: 4 fits")
 
 
 @pytest.mark.parametrize("halving", [HalvingRandomSearchCV, HalvingGridSearchCV])
 def test_successive_halving_shows_its_iterations(halving):
-    # It used to count its search context as a round: "round 2/1".
+    # It used to count its search context as a round.
     est = RidgeClassifier()
     search = halving(
         est,
@@ -102,25 +157,27 @@ def test_successive_halving_shows_its_iterations(halving):
     assert n_iterations >= 2
     lines = progress.lines_[:-1]
     assert all(line.startswith("iteration ") for line in lines)
-    shown = [line.split()[1].split("/") for line in lines]
-    assert {total for _, total in shown} == {str(n_iterations)}
-    assert [int(i) for i, _ in shown] == sorted(int(i) for i, _ in shown)
-    assert {int(i) for i, _ in shown} == set(range(1, n_iterations + 1))
-    sizes = {line.split("| fits ")[1].split()[0].split("/")[1] for line in lines}
-    assert sizes == {str(n * search.n_splits_) for n in search.n_candidates_}
+    shown = [int(line.split()[1]) for line in lines]
+    assert all(f" of 0..{n_iterations - 1} | " in line for line in lines)
+    assert shown == sorted(shown)
+    assert set(shown) == set(search.cv_results_["iter"]) == set(range(n_iterations))
+    # The total is an estimate ("~") until the last iteration starts.
+    totals = [line.split("| fits ")[1].split()[0].split("/")[1] for line in lines]
+    assert totals[-1] == str(sum(search.n_candidates_) * search.n_splits_)
+    assert totals[0].startswith("~")
     assert progress.n_fits_done_ == sum(search.n_candidates_) * search.n_splits_
     assert progress.best_score_ is not None
 
 
-def test_a_single_round_search_is_round_1_of_1():
+def test_a_single_round_search_is_round_0_of_0():
     est = RidgeClassifier()
     search = make_search(est, {"alpha": make_distribution("loguniform", [1e-3, 10.0])},
                          n_iter=4, n_rounds=1, cv=2, scoring=None, n_jobs=1,
                          random_state=0)
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
-    assert progress.lines_[0].startswith("round 1/1 | fits 0/8")
-    assert all(line.startswith("round 1/1 ") for line in progress.lines_[:-1])
+    assert progress.lines_[0].startswith("round 0 of 0..0 | fits 0/8")
+    assert all(line.startswith("round 0 of 0..0 ") for line in progress.lines_[:-1])
     assert progress.n_fits_done_ == 8
 
 
@@ -160,3 +217,24 @@ def test_unreachable_main_process_does_not_break_the_search(monkeypatch):
     assert search.best_score_ > 0.5
     assert progress.lines_[-1].startswith("done: 0 fits in ")
     assert progress.lines_[-1].endswith("best score -")
+
+
+class _Interrupted(RidgeClassifier):
+    """Ctrl-C during its third fit."""
+
+    calls = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).calls += 1
+        if type(self).calls == 3:
+            raise KeyboardInterrupt
+        return super().fit(X, y, sample_weight)
+
+
+def test_interrupted_search_says_so():
+    # It used to end with "done: ... fits", as if the search had finished.
+    search = GridSearchCV(_Interrupted(), {"alpha": [0.1, 1.0, 10.0]}, cv=2)
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    with pytest.raises(KeyboardInterrupt):
+        search.set_callbacks(progress).fit(X, y)
+    assert progress.lines_[-1].startswith("interrupted: 2 fits in ")
