@@ -264,6 +264,11 @@ class SearchProgress:
         if context.task_name.startswith("refit"):
             return False
         values = getattr(_scores, "values", None) or []
+        if sys.exc_info()[1] is not None:
+            # Called while an exception (Ctrl-C, error_score="raise") leaves
+            # the fit: it did not finish.
+            _scores.values = []
+            return False
         message = {
             "round": _path(context.parent),
             "round_size": context.parent.max_subtasks,
