@@ -2,10 +2,19 @@
 
 A release that moves one of these costs a change to this file only.
 
-Besides these imports, ``CoarseToFineSearchCV`` overrides one private method of
-``BaseSearchCV``, ``_format_results(candidate_params, n_splits, out,
-more_results)``, to put rounds restored from a checkpoint, or in which every fit
-failed, into ``cv_results_``; ``tests/model_selection`` covers both paths.
+Besides these imports, ``CoarseToFineSearchCV`` relies on private methods and
+contracts of ``BaseSearchCV``, all listed here:
+
+- it overrides ``_format_results(candidate_params, n_splits, out,
+  more_results)``, to put rounds restored from a checkpoint, rounds in which
+  every fit failed and rungs it evaluated itself into ``cv_results_``;
+- it calls ``_get_scorers()`` and ``_get_routed_params_for_fit(params)`` to run
+  fits of its own (continued training) as ``BaseSearchCV.fit`` runs them;
+- ``evaluate_candidates`` raises a ``ValueError`` whose message holds "fits
+  failed" when every fit failed (:func:`all_fits_failed`), and the results of
+  a failed fit are dicts of the shape :func:`failed_fit_results` builds.
+
+``tests/model_selection`` covers each of these paths.
 """
 
 from joblib._parallel_backends import LokyBackend, MultiprocessingBackend
@@ -13,7 +22,17 @@ from joblib.hashing import NumpyHasher as JoblibNumpyHasher
 from joblib.parallel import get_active_backend as get_active_joblib_backend
 from sklearn.base import _fit_context
 from sklearn.model_selection._search import BaseSearchCV
+from sklearn.model_selection._search_successive_halving import (
+    _SubsampleMetaSplitter as SubsampleMetaSplitter,
+)
 from sklearn.model_selection._split import _yields_constant_splits
+from sklearn.model_selection._validation import _fit_and_score as fit_and_score
+from sklearn.model_selection._validation import (
+    _insert_error_scores as insert_error_scores,
+)
+from sklearn.model_selection._validation import (
+    _warn_or_raise_about_fit_failures as warn_or_raise_about_fit_failures,
+)
 from sklearn.neural_network._base import LOSS_FUNCTIONS
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -25,6 +44,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_method_params as check_method_params
 from sklearn.utils.validation import _check_sample_weight
 
 # Cross-process transport of scikit-learn's callbacks (used by skhp.progress).
@@ -32,11 +52,55 @@ from sklearn.callback._transport import close_listener as callback_close_listene
 from sklearn.callback._transport import open_listener as callback_open_listener
 from sklearn.callback._transport import send as callback_send
 
+def all_fits_failed(exc):
+    """Whether ``exc`` is ``evaluate_candidates`` refusing a batch of failed fits."""
+    return isinstance(exc, ValueError) and "fits failed" in str(exc)
+
+
+def failed_fit_results(n_fits, message, error_score, metric_names=None,
+                       return_train_score=False):
+    """What ``_fit_and_score`` returns for ``n_fits`` fits that failed.
+
+    Parameters
+    ----------
+    n_fits : int
+    message : str
+        The ``fit_error`` of each.
+    error_score : float
+        Their score.
+    metric_names : list of str or None
+        The metrics of a multi-metric search; None for one metric.
+    return_train_score : bool
+        Whether the results hold training scores.
+    """
+    score = (
+        error_score if metric_names is None
+        else {name: error_score for name in metric_names}
+    )
+    failed = {
+        "fit_error": message,
+        "test_scores": score,
+        "n_test_samples": 0,
+        "fit_time": 0.0,
+        "score_time": 0.0,
+    }
+    if return_train_score:
+        failed["train_scores"] = score
+    return [dict(failed) for _ in range(n_fits)]
+
+
 # joblib's backends that run tasks in other processes (and pickle their inputs).
 process_based_joblib_backends = (LokyBackend, MultiprocessingBackend)
 
 __all__ = [
     "BaseSearchCV",
+    "SubsampleMetaSplitter",
+    "all_fits_failed",
+    "failed_fit_results",
+    "check_method_params",
+    "fit_and_score",
+    "insert_error_scores",
+    "warn_or_raise_about_fit_failures",
     "callback_close_listener",
     "callback_open_listener",
     "callback_send",

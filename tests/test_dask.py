@@ -138,19 +138,19 @@ def test_a_round_that_lost_work_runs_again():
 
     calls = []
 
-    def flaky(candidates, **kwargs):
+    def flaky(**kwargs):
         calls.append(kwargs["callback_ctx"])
         if len(calls) < 3:
             raise FutureCancelledError("already forgotten")
-        return {"params": candidates}
+        return {"params": ["a"]}
 
-    with pytest.warns(UserWarning, match="lost work during round 4"):
-        result = _evaluate_surviving_lost_workers(flaky, 4, ["a"], callback_ctx="ctx")
+    with pytest.warns(UserWarning, match="lost work during round 4, rung 1"):
+        result = _evaluate_surviving_lost_workers(flaky, "round 4, rung 1", callback_ctx="ctx")
     assert result == {"params": ["a"]}
     assert calls == ["ctx", None, None]
 
-    def broken(candidates, **kwargs):
+    def broken(**kwargs):
         raise ValueError("a real error")
 
     with pytest.raises(ValueError, match="a real error"):
-        _evaluate_surviving_lost_workers(broken, 0, ["a"], callback_ctx=None)
+        _evaluate_surviving_lost_workers(broken, "round 0", callback_ctx=None)

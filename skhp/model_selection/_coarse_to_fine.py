@@ -8,11 +8,34 @@ from numbers import Integral, Real
 
 import joblib
 import numpy as np
-from sklearn.utils import check_random_state
 
-from .._compat import BaseSearchCV, Interval, _fit_context, _yields_constant_splits
+from sklearn.base import clone, is_classifier
+from sklearn.utils import check_random_state, indexable
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _num_samples
+
+from .._compat import (
+    BaseSearchCV,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _yields_constant_splits,
+    all_fits_failed,
+    check_method_params,
+    failed_fit_results,
+    insert_error_scores,
+    warn_or_raise_about_fit_failures,
+)
 from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
+from ._resources import (
+    ResourceSchedule,
+    continuation_params,
+    fit_and_score_continuing,
+    n_promoted,
+    rank_across_rungs,
+    rung_resources,
+)
 from ._sharing import shared_with_workers
 from ._space import _ENUMERATE_LIMIT, SearchSpace
 from ._zoom import ZoomSampler, region_unit_bounds, round_sizes
@@ -34,27 +57,74 @@ def _lost_work(exc):
     return type(exc).__module__.split(".")[0] == "distributed"
 
 
-def _evaluate_surviving_lost_workers(evaluate_candidates, round_idx, candidates,
-                                     **kwargs):
-    """``evaluate_candidates``, re-run when the cluster loses work.
+def _evaluate_surviving_lost_workers(run, label, **kwargs):
+    """``run(**kwargs)``, run again when the cluster loses work.
 
-    ``BaseSearchCV``'s ``evaluate_candidates`` records nothing until all of a
-    round's fits have returned, so running the round again neither loses nor
-    duplicates candidates, and the fits (seeded) give the same results. A
-    callback context takes each fit once, so the re-run reports no progress.
+    A batch (``BaseSearchCV``'s ``evaluate_candidates``, or a rung the search
+    fits itself) records nothing until all of its fits have returned, so
+    running it again neither loses nor duplicates candidates, and the fits
+    (seeded) give the same results. A callback context takes each fit once,
+    so the re-run reports no progress.
     """
     for attempt in range(_LOST_WORK_RETRIES + 1):
         try:
-            return evaluate_candidates(candidates, **kwargs)
+            return run(**kwargs)
         except Exception as exc:
             if attempt == _LOST_WORK_RETRIES or not _lost_work(exc):
                 raise
             kwargs["callback_ctx"] = None
             warnings.warn(
-                f"The cluster lost work during round {round_idx} "
-                f"({type(exc).__name__}: {exc}); running the round again.",
+                f"The cluster lost work during {label} "
+                f"({type(exc).__name__}: {exc}); running it again.",
                 UserWarning,
             )
+
+
+class _Ledger:
+    """Every row of ``cv_results_`` so far, and the batch in flight.
+
+    A row is a candidate at one rung (one row per candidate without a
+    resource). ``pending`` is the number of rows of the batch
+    ``evaluate_candidates`` is running (None when the search fits a batch
+    itself), ``pending_more`` their extra columns.
+    """
+
+    def __init__(self):
+        self.params, self.out = [], []
+        self.more = {}
+        self.pending, self.pending_more = None, None
+        self.final_batch = False
+        self.last_out, self.last_results = None, None
+        self.last_batch_was_brief = False
+        self.rounds_running = True
+        self.any_success, self.all_failed_error = False, None
+
+    def add(self, params, out, more):
+        self.params.extend(params)
+        self.out.extend(out)
+        self.any_success = self.any_success or any(
+            o.get("fit_error") is None for o in out
+        )
+        for key, values in more.items():
+            self.more.setdefault(key, []).extend(values)
+
+    def format(self, search, n_splits, params=(), out=(), more=None, brief=False):
+        """cv_results_ of every row so far and of the given new ones; ``brief``
+        leaves out the param_* columns (only the scores are read before the
+        last batch, and these columns are most of the formatting time)."""
+        more = more or {}
+        all_params = self.params + list(params)
+        columns = {key: self.more.get(key, []) + list(more.get(key, []))
+                   for key in {*self.more, *more}}
+        results = BaseSearchCV._format_results(
+            search,
+            [{}] * len(all_params) if brief else all_params,
+            n_splits,
+            self.out + list(out),
+            columns,
+        )
+        results["params"] = all_params
+        return results
 
 
 class CoarseToFineSearchCV(BaseSearchCV):
@@ -154,18 +224,58 @@ class CoarseToFineSearchCV(BaseSearchCV):
         Ctrl-C (``KeyboardInterrupt``) stops the search, even inside a
         network's ``fit``, and leaves the checkpoint of the last complete round.
 
+    resource : str, default=None
+        None: every candidate trains on all the data with the estimator's
+        parameters. Else each round runs successive halving, as
+        :class:`~sklearn.model_selection.HalvingRandomSearchCV` does: its
+        candidates start at a low resource and only the best ``1 / factor`` of
+        each rung (by the ``refit`` metric) move on, up to ``max_resources``.
+        ``"n_samples"`` subsamples the training (and test) folds; the name of
+        an integer parameter (``"max_iter"``, ``"n_estimators"``,
+        ``"step__param"`` in a pipeline) sets it. Where the estimator can go on
+        from where it stopped (skhp's networks, through
+        ``warm_start="continue"``, unless they use L-BFGS, early stopping or
+        the ``"cosine"`` schedule; an ensemble with ``warm_start`` and
+        ``n_estimators``), a promoted candidate's fold models are trained on
+        from the previous rung instead of retrained; they are kept in memory
+        between rungs, and the search's very last rung is trained straight,
+        which gives the same models. The zoom ranks candidates that reached a
+        higher rung above those stopped below it, and by score within a rung.
+
+    min_resources : {"exhaust", "smallest"} or int, default="exhaust"
+        The least resource of a first rung. ``"smallest"`` (and
+        ``"exhaust"``): 1 for a parameter; for ``"n_samples"``, 2 rows per
+        fold (per fold and class for a classifier). The rungs are anchored at
+        ``max_resources`` (rung ``k`` of ``K + 1`` gets ``max_resources //
+        factor ** (K - k)``), with as many rungs as ``min_resources`` and the
+        round's candidates allow, as ``min_resources="exhaust"`` does in
+        ``HalvingRandomSearchCV``.
+
+    max_resources : int or "auto", default="auto"
+        The resource of the last rung; ``"auto"``: the number of samples, or
+        the estimator's value of the resource parameter.
+
+    factor : float > 1, default=3
+        One candidate in ``factor`` (rounded up) moves on at each rung, and
+        each rung has ``factor`` times the resource of the one below.
+
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
         As in :class:`~sklearn.model_selection.GridSearchCV`, with a ``round``
-        column (0 for the first round).
+        column (0 for the first round). With a ``resource``, one row per
+        candidate and rung, with ``rung`` and ``n_resources`` columns (the
+        resource parameter is in ``params``), as ``HalvingRandomSearchCV``
+        reports ``iter`` and ``n_resources``.
 
     best_estimator_ : estimator
         Estimator refitted on the whole data with the best parameters. Only
         available when ``refit`` is not False.
 
     best_score_ : float
-        Mean cross-validated score of the best candidate.
+        Mean cross-validated score of the best candidate (with a ``resource``,
+        the best at ``max_resources``: the best and the refit come only from
+        candidates evaluated there).
 
     best_params_ : dict
         Parameter setting of the best candidate.
@@ -190,6 +300,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     n_candidates_ : list of int
         Number of candidates evaluated in each round.
+
+    n_resources_ : list of int
+        With a ``resource``: the resource of each rung (the same in every
+        round).
+
+    n_rung_candidates_ : list of list of int
+        With a ``resource``: per round, the number of candidates evaluated at
+        each rung.
 
     rounds_ : list of dict
         One dict per round: ``round``, ``n_candidates``, ``width`` (region width
@@ -244,6 +362,16 @@ class CoarseToFineSearchCV(BaseSearchCV):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "checkpoint": [str, os.PathLike, None],
+        "resource": [str, None],
+        "min_resources": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"exhaust", "smallest"}),
+        ],
+        "max_resources": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "factor": [Interval(Real, 1, None, closed="neither")],
     }
 
     # Extra ZoomSampler options; benchmarks/search_quality.py overrides it in
@@ -272,6 +400,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         return_train_score=False,
         warm_start=False,
         checkpoint=None,
+        resource=None,
+        min_resources="exhaust",
+        max_resources="auto",
+        factor=3,
     ):
         self.param_distributions = param_distributions
         self.n_iter = n_iter
@@ -283,6 +415,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self.random_state = random_state
         self.warm_start = warm_start
         self.checkpoint = checkpoint
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
         super().__init__(
             estimator=estimator,
             scoring=scoring,
@@ -300,18 +436,19 @@ class CoarseToFineSearchCV(BaseSearchCV):
     # carry what fit keeps on it (X, the rounds so far) and, while the rounds
     # run, the results of an earlier fit: a re-tune would send the last refitted
     # network and cv_results_ with every batch.
-    _in_fit_attributes = ("_fit_inputs", "_ledger")
+    _in_fit_attributes = ("_fit_inputs", "_task_X", "_fit_state_cache", "_ledger")
     # Set once the rounds are over, by _run_search and then BaseSearchCV.fit.
     _results_of_a_fit = (
         "rounds_", "n_candidates_", "n_rounds_", "cv_results_", "multimetric_",
         "best_index_", "best_score_", "best_params_", "best_estimator_",
-        "refit_time_", "feature_names_in_", "scorer_",
+        "refit_time_", "feature_names_in_", "scorer_", "n_resources_",
+        "n_rung_candidates_",
     )
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object's is __dict__ itself
         ledger = state.get("_ledger")
-        if ledger is not None and ledger["rounds_running"]:
+        if ledger is not None and ledger.rounds_running:
             for name in self._results_of_a_fit:
                 state.pop(name, None)
         for name in self._in_fit_attributes:
@@ -347,7 +484,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             _checkpoint.check_writable(self.checkpoint)
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
         self._fit_inputs = (X, y, params)
-        self._ledger = None
+        self._ledger = self._fit_state_cache = None
         try:
             # X goes to the workers once, not with every batch of tasks. Ctrl-C
             # in a fit stops the search (a network would otherwise end its
@@ -356,11 +493,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 shared_with_workers(X, self.n_jobs) as X_for_tasks,
                 interrupt_stops_fits(),
             ):
+                self._task_X = X_for_tasks
                 super().fit(X_for_tasks, y, **params)
             return self
         finally:
             del self._fit_inputs
-            self._ledger = None
+            self._ledger = self._fit_state_cache = self._task_X = None
 
     def _check_cv_gives_constant_splits(self, cv):
         """Refuse a cv whose folds change from one call of ``split`` to the next.
@@ -388,55 +526,47 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     # -- BaseSearchCV hooks ---------------------------------------------------
     # BaseSearchCV keeps its own list of evaluated candidates, but rounds restored
-    # from a checkpoint and rounds in which every fit failed (BaseSearchCV raises
-    # for those) never go through it. The search keeps a ledger of all rounds and
-    # formats cv_results_ from it, taking only the newest round from BaseSearchCV.
+    # from a checkpoint, rounds in which every fit failed (BaseSearchCV raises
+    # for those) and rungs of continued training (fitted by the search itself)
+    # never go through it. The search keeps a ledger of every row and formats
+    # cv_results_ from it, taking only the newest batch from BaseSearchCV.
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         ledger = getattr(self, "_ledger", None)
-        if ledger is None:
+        if ledger is None or ledger.pending is None:
             return super()._format_results(candidate_params, n_splits, out, more_results)
-        n_new = ledger["pending"]
-        ledger["last_out"] = list(out[len(out) - n_new * n_splits :])
-        # Before the last round only the scores are read (for the zoom), so the
-        # param_* columns, most of the formatting time, are left out. If a
-        # finite space ends the search early, _complete_last_results adds them.
-        ledger["brief"] = ledger["pending_round"] < ledger["last_round"]
-        ledger["last_results"] = self._format_ledger(
-            n_splits,
+        n_new = ledger.pending
+        ledger.last_out = list(out[len(out) - n_new * n_splits :])
+        ledger.last_results = ledger.format(
+            self, n_splits,
             list(candidate_params)[len(candidate_params) - n_new :],
-            ledger["last_out"],
-            [ledger["pending_round"]] * n_new,
-            brief=ledger["brief"],
+            ledger.last_out, ledger.pending_more, brief=not ledger.final_batch,
         )
-        return ledger["last_results"]
+        return ledger.last_results
 
-    def _format_ledger(self, n_splits, params=(), out=(), rounds=(), brief=False):
-        """cv_results_ of every candidate so far; ``brief`` leaves out param_*."""
-        ledger = self._ledger
-        params = ledger["params"] + list(params)
-        results = super()._format_results(
-            [{}] * len(params) if brief else params,
-            n_splits,
-            ledger["out"] + list(out),
-            {"round": ledger["round"] + list(rounds)},
-        )
-        results["params"] = params
-        return results
+    def _select_best_index(self, refit, refit_metric, results):
+        """The best row at ``max_resources``: a candidate stopped at a lower
+        rung was scored on less and is never the best (as in
+        ``HalvingRandomSearchCV``, whose best comes from its last iteration)."""
+        if callable(refit) or "n_resources" not in results:
+            return super()._select_best_index(refit, refit_metric, results)
+        top = np.flatnonzero(results["n_resources"] == np.max(results["n_resources"]))
+        ranks = np.asarray(results[f"rank_test_{refit_metric}"])[top]
+        return int(top[np.argmin(ranks)])
 
     def _complete_last_results(self):
         """Make the results BaseSearchCV took last whole, in place.
 
         BaseSearchCV reads the results of its last ``evaluate_candidates`` call
         after the rounds: for best_index_, a callable refit, cv_results_ and the
-        callbacks at the end of fit. They lack the param_* columns if a finite
-        space ran out before the last round, and the rows of trailing rounds in
-        which every fit failed (BaseSearchCV raised for those). Those rows are
-        appended with NaN scores, so best_index_ is unchanged.
+        callbacks at the end of fit. They lack the param_* columns unless that
+        call was the search's last batch, and the rows evaluated after it
+        (rungs the search fitted itself, trailing rounds in which every fit
+        failed). Those rows are appended; best_index_ then picks from all.
         """
         ledger = self._ledger
-        results = ledger["last_results"]
-        appended = len(ledger["params"]) > len(results["params"])
-        if not (ledger["brief"] or appended):
+        results = ledger.last_results
+        appended = len(ledger.params) > len(results["params"])
+        if not (ledger.last_batch_was_brief or appended):
             return
         with warnings.catch_warnings():
             if not appended:
@@ -444,35 +574,278 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 warnings.filterwarnings(
                     "ignore", message="One or more of the", category=UserWarning
                 )
-            whole = self._format_ledger(self.n_splits_)
+            whole = ledger.format(self, self.n_splits_)
         results.clear()
         results.update(whole)
 
-    def _failed_round_out(self, n_fits, message):
-        """What _fit_and_score returns for failed fits, for a round BaseSearchCV
-        refused because every fit failed."""
-        outs = self._ledger["out"]
+    def _metric_names(self):
+        """The metrics of a multi-metric search, None for one metric."""
+        outs = self._ledger.out
         if outs and isinstance(outs[0]["test_scores"], dict):
-            names = list(outs[0]["test_scores"])
-        elif isinstance(self.scoring, dict):
-            names = list(self.scoring)
-        elif isinstance(self.scoring, (list, tuple, set)):
-            names = list(self.scoring)
+            return list(outs[0]["test_scores"])
+        if isinstance(self.scoring, dict):
+            return list(self.scoring)
+        if isinstance(self.scoring, (list, tuple, set)):
+            return list(self.scoring)
+        return None
+
+    def _mean_scores(self, out, n_candidates):
+        """Each candidate's mean test score on the metric the zoom follows."""
+        if not out:
+            return np.full(n_candidates, np.nan)
+        first = out[0]["test_scores"]
+        if isinstance(first, dict):
+            key = self.refit if isinstance(self.refit, str) and self.refit in first else next(iter(first))
+            values = [o["test_scores"][key] for o in out]
         else:
-            names = None
-        score = (
-            self.error_score if names is None else {n: self.error_score for n in names}
+            values = [o["test_scores"] for o in out]
+        values = np.asarray(values, dtype=float).reshape(n_candidates, -1)
+        return values.mean(axis=1)
+
+    # -- the run ----------------------------------------------------------------
+    def _resource_schedule(self, space, sizes):
+        """The rungs of every round, or None without a resource."""
+        if self.resource is None:
+            return None
+        X, y, _ = self._fit_inputs
+        n_samples = _num_samples(X)
+        if self.resource == "n_samples":
+            max_resources = n_samples if self.max_resources == "auto" else self.max_resources
+            smallest = 2 * self.n_splits_
+            if is_classifier(self.estimator) and y is not None:
+                smallest *= len(np.unique(np.asarray(y)))
+        else:
+            params = self.estimator.get_params(deep=True)
+            if self.resource not in params:
+                raise ValueError(
+                    f"resource={self.resource!r} is neither 'n_samples' nor a "
+                    f"parameter of {type(self.estimator).__name__}."
+                )
+            if any(self.resource in sub.slices for sub in space.subspaces):
+                raise ValueError(
+                    f"Cannot use parameter {self.resource!r} as the resource since "
+                    "it is part of the searched parameters."
+                )
+            max_resources = self.max_resources
+            if max_resources == "auto":
+                max_resources = params[self.resource]
+                if not isinstance(max_resources, Integral) or max_resources < 1:
+                    raise ValueError(
+                        f"max_resources='auto' takes the estimator's "
+                        f"{self.resource}={max_resources!r}, which is not a "
+                        "positive integer: set max_resources."
+                    )
+            smallest = 1
+        min_resources = smallest if isinstance(self.min_resources, str) else self.min_resources
+        resources = rung_resources(min_resources, max_resources, self.factor, max(sizes))
+        if self.resource == "n_samples" and max_resources > n_samples:
+            raise ValueError(
+                f"max_resources ({max_resources}) is more than the {n_samples} "
+                "samples of the data."
+            )
+        return ResourceSchedule(self.resource, resources, self.factor, n_samples)
+
+    def _fit_state(self):
+        """What the search needs to run fits of its own, as BaseSearchCV.fit does."""
+        X, y, params = self._fit_inputs
+        X, y = indexable(self._task_X, y)
+        params = check_method_params(X, params=params)
+        routed = self._get_routed_params_for_fit(params)
+        scorers, _ = self._get_scorers()
+        splits = list(self._checked_cv_orig.split(X, y, **routed.splitter.split))
+        kwargs = dict(
+            scorer=scorers,
+            fit_params=routed.estimator.fit,
+            score_params=routed.scorer.score,
+            return_train_score=self.return_train_score,
+            return_n_test_samples=True,
+            return_times=True,
+            return_parameters=False,
+            error_score=self.error_score,
+            verbose=self.verbose,
         )
-        failed = {
-            "fit_error": message,
-            "test_scores": score,
-            "n_test_samples": 0,
-            "fit_time": 0.0,
-            "score_time": 0.0,
-        }
-        if self.return_train_score:
-            failed["train_scores"] = score
-        return [dict(failed) for _ in range(n_fits)]
+        return X, y, splits, kwargs
+
+    def _evaluate_with_base_search(self, evaluate_candidates, params, cv, more,
+                                   final, ctx, label):
+        """One batch through BaseSearchCV's ``evaluate_candidates``; its raw
+        results, or failed-fit results if every fit failed."""
+        ledger = self._ledger
+        ledger.pending, ledger.pending_more = len(params), more
+        ledger.final_batch = final
+        try:
+            _evaluate_surviving_lost_workers(
+                lambda **kw: evaluate_candidates(params, cv, **kw),
+                label, more_results=more, callback_ctx=ctx,
+            )
+        except ValueError as exc:
+            if not all_fits_failed(exc):
+                raise
+            ledger.all_failed_error = exc
+            return failed_fit_results(
+                len(params) * self.n_splits_, str(exc), self.error_score,
+                self._metric_names(), self.return_train_score,
+            )
+        finally:
+            ledger.pending = None
+        ledger.last_batch_was_brief = not final
+        return ledger.last_out
+
+    def _evaluate_continuing(self, params, models, continuations, quiet, ctx, label):
+        """One rung fitted by the search itself: each fold model of a promoted
+        candidate trained on from the previous rung, the others fitted afresh.
+
+        Returns the raw results, in BaseSearchCV's order (candidate, then
+        fold), and each candidate's fold models (None where a fit failed).
+        """
+        if self._fit_state_cache is None:
+            self._fit_state_cache = self._fit_state()
+        X, y, splits, kwargs = self._fit_state_cache
+        n_splits = len(splits)
+        base = clone(self.estimator)
+
+        def run(callback_ctx):
+            contexts = [None] * (len(params) * n_splits)
+            if callback_ctx is not None:
+                contexts = [
+                    callback_ctx.subcontext(
+                        task_name="candidate-split-evaluation", task_id=t
+                    )
+                    for t in range(len(contexts))
+                ]
+            tasks = (
+                delayed(fit_and_score_continuing)(
+                    None if models[c] is None else models[c][s],
+                    base, X, y,
+                    train=train, test=test,
+                    parameters=candidate,
+                    continuation=continuations[c] or {},
+                    quiet=quiet,
+                    split_progress=(s, n_splits),
+                    candidate_progress=(c, len(params)),
+                    caller=self,
+                    callback_ctx=contexts[c * n_splits + s],
+                    **kwargs,
+                )
+                for c, candidate in enumerate(params)
+                for s, (train, test) in enumerate(splits)
+            )
+            return Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(tasks)
+
+        returned = _evaluate_surviving_lost_workers(run, label, callback_ctx=ctx)
+        out = [result for result, _ in returned]
+        if callable(self.scoring):
+            insert_error_scores(out, self.error_score)
+        try:
+            warn_or_raise_about_fit_failures(out, self.error_score)
+        except ValueError as exc:
+            if not all_fits_failed(exc):
+                raise
+            self._ledger.all_failed_error = exc
+        fold_models = [
+            [model for _, model in returned[c * n_splits : (c + 1) * n_splits]]
+            for c in range(len(params))
+        ]
+        fold_models = [None if any(m is None for m in f) else f for f in fold_models]
+        return out, fold_models
+
+    def _run_round(self, record, round_idx, schedule, evaluate_candidates,
+                   last_round, search_ctx, save):
+        """Evaluate a round's remaining rungs, promoting the best of each.
+
+        ``record`` (the round's candidates and the rungs done so far, as a
+        checkpoint keeps them) is completed in place; ``save`` is called after
+        each rung.
+        """
+        ledger = self._ledger
+        candidates = record["params"]
+        n_rungs = 1 if schedule is None else schedule.n_rungs
+        continuations = [None] * len(candidates)
+        if schedule is not None and schedule.resource != "n_samples":
+            continuations = [
+                continuation_params(clone(self.estimator).set_params(**c), schedule.resource)
+                for c in candidates
+            ]
+        # The last batch of the search goes through BaseSearchCV (it must
+        # evaluate at least one batch), and so does the last rung of every
+        # round of a finite space, which may run out before the last round.
+        finite = SearchSpace(self.param_distributions).size is not None
+        alive = list(range(len(candidates)))
+        models = {}
+        for rung in range(n_rungs):
+            restored = rung < len(record["rung_members"])
+            if restored:  # from a checkpoint
+                alive, scores = record["rung_members"][rung], record["rung_scores"][rung]
+            else:
+                scores = self._evaluate_rung(
+                    record, round_idx, rung, alive, models, continuations, schedule,
+                    evaluate_candidates,
+                    last_rung_by_base=(rung == n_rungs - 1 and (last_round or finite)),
+                    final=(rung == n_rungs - 1 and last_round),
+                    search_ctx=search_ctx,
+                )
+            for i, score in zip(alive, scores):
+                record["levels"][i], record["scores"][i] = rung, float(score)
+            if rung < n_rungs - 1:
+                ranked = sorted(
+                    (i for i, score in zip(alive, scores) if np.isfinite(score)),
+                    key=lambda i: -record["scores"][i],
+                )
+                alive = sorted(ranked[: n_promoted(len(alive), schedule.factor)])
+                models = {i: models.get(i) for i in alive}
+            record["complete"] = rung == n_rungs - 1 or not alive
+            if not restored:
+                save()
+            if record["complete"]:
+                break
+
+    def _evaluate_rung(self, record, round_idx, rung, alive, models, continuations,
+                       schedule, evaluate_candidates, last_rung_by_base, final,
+                       search_ctx):
+        """Evaluate one rung of a round; record its rows. Returns its scores."""
+        candidates = [record["params"][i] for i in alive]
+        more = {"round": [round_idx] * len(alive)}
+        params, cv = candidates, self._checked_cv_orig
+        if schedule is not None:
+            params = schedule.rung_candidates(candidates, rung)
+            cv = schedule.rung_cv(cv, rung, self.random_state)
+            more["rung"] = [rung] * len(alive)
+            more["n_resources"] = [schedule.resources[rung]] * len(alive)
+        conts = [continuations[i] for i in alive]
+        own = not last_rung_by_base and any(c is not None for c in conts)
+        label = f"round {round_idx}" + ("" if schedule is None else f", rung {rung}")
+        if self.verbose > 0 and schedule is not None:
+            print(f"Round {round_idx}, rung {rung}: {len(alive)} candidates at "
+                  f"{schedule.resource}={schedule.resources[rung]}")
+        ctx = None
+        if search_ctx is not None:
+            ctx = search_ctx.subcontext(
+                task_name="coarse-to-fine-round" if schedule is None else "coarse-to-fine-rung",
+                max_subtasks=len(alive) * self.n_splits_,
+                sequential_subtasks=False,
+            ).call_on_fit_task_begin(estimator=self)
+        if own:
+            out, fold_models = self._evaluate_continuing(
+                params, [models.get(i) for i in alive], conts,
+                quiet=rung < schedule.n_rungs - 1, ctx=ctx, label=label,
+            )
+            for i, fitted, cont in zip(alive, fold_models, conts):
+                models[i] = fitted if cont is not None else None
+        else:
+            out = self._evaluate_with_base_search(
+                evaluate_candidates, params, cv, more, final, ctx, label
+            )
+        if ctx is not None:
+            ctx.call_on_fit_task_end(estimator=self)
+        self._ledger.add(params, out, more)
+        record["row_params"].extend(params)
+        record["out"].extend(out)
+        for key, values in more.items():
+            record["more_results"].setdefault(key, []).extend(values)
+        scores = [float(s) for s in self._mean_scores(out, len(alive))]
+        record["rung_members"].append(list(alive))
+        record["rung_scores"].append(scores)
+        return scores
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evaluate the rounds, each zooming on the results of the earlier ones."""
@@ -480,6 +853,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self._check_cv_gives_constant_splits(self._checked_cv_orig)
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
+        schedule = self._resource_schedule(space, sizes)
         rng = check_random_state(self.random_state)
         rng_fingerprint = (
             self.random_state
@@ -489,19 +863,15 @@ class CoarseToFineSearchCV(BaseSearchCV):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         seeds = self._warm_start_seeds(space, sizes[0])
 
-        restored_rounds = []
+        records = []
         fingerprint = None
         if self.checkpoint is not None:
             fingerprint = self._fingerprint(rng_fingerprint, seeds)
             loaded = _checkpoint.load(self.checkpoint, fingerprint)
             if loaded is not None:
-                seed, restored_rounds = loaded
-                # A checkpoint of a finished search: its last round is re-run so
-                # that BaseSearchCV has something to evaluate.
-                if len(restored_rounds) >= len(sizes):
-                    restored_rounds = restored_rounds[: len(sizes) - 1]
+                seed, records = loaded
 
-        def restore(rounds):
+        def restore(records):
             """A sampler, history and keys as they were after these rounds."""
             sampler = ZoomSampler(
                 space,
@@ -513,136 +883,119 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 **self._sampler_options,
             )
             history, seen = [], set()
-            for rnd in rounds:
-                for s, u, p, score in zip(
-                    rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"]
-                ):
-                    history.append({"subspace": s, "u": u, "params": p, "score": score})
-                    seen.add(space.subspaces[s].key(p, u))
+            for rnd in records:
+                if rnd["complete"]:
+                    for s, u, p, score, level in zip(
+                        rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"],
+                        rnd["levels"],
+                    ):
+                        history.append({"subspace": s, "u": u, "params": p,
+                                        "score": score, "level": level})
+                        seen.add(space.subspaces[s].key(p, u))
                 sampler.set_state(rnd["sampler_state"])
             return sampler, history, seen
 
-        sampler, history, seen = restore(restored_rounds)
-        if restored_rounds and len(restored_rounds) < len(sizes):
+        # A finished search is re-run from its last batch, so that BaseSearchCV
+        # has something to evaluate.
+        if len(records) > len(sizes) or (
+            len(records) == len(sizes) and records[-1]["complete"]
+        ):
+            records = records[: len(sizes)]
+            records[-1] = _checkpoint.reopen_last_rung(records[-1])
+        sampler, history, seen = restore(records)
+        if records and records[-1]["complete"] and len(records) < len(sizes):
             # A finite space that ran out leaves nothing for the next round (the
             # sampler is a pure function of its state, so this draw is the one
-            # the search would make). Its last round is re-run, as for a
-            # finished search, so that BaseSearchCV has something to evaluate.
-            n_done = len(restored_rounds)
-            n_wanted = sum(sizes[: n_done + 1]) - len(history)
-            if not sampler.propose(n_done, n_wanted, history, seen)[0]:
-                restored_rounds = restored_rounds[:-1]
-            sampler, history, seen = restore(restored_rounds)
+            # the search would make): its last batch is re-run, as above.
+            n_wanted = sum(sizes[: len(records) + 1]) - len(history)
+            if not sampler.propose(len(records), n_wanted, history, seen)[0]:
+                records[-1] = _checkpoint.reopen_last_rung(records[-1])
+                sampler, history, seen = restore(records)
 
-        reports = [rnd["report"] for rnd in restored_rounds]
-        n_candidates = [len(rnd["params"]) for rnd in restored_rounds]
-        ledger = self._ledger = {
-            "params": [], "out": [], "round": [], "pending": 0, "rounds_running": True,
-            "last_round": len(sizes) - 1, "brief": False, "last_results": None,
-        }
-        for rnd in restored_rounds:
-            ledger["params"].extend(rnd["params"])
-            ledger["out"].extend(rnd["out"])
-            ledger["round"].extend(rnd["more_results"]["round"])
-        self.n_restored_rounds_ = len(restored_rounds)
-        saved_rounds = list(restored_rounds)
+        ledger = self._ledger = _Ledger()
+        for rnd in records:
+            ledger.add(rnd["row_params"], rnd["out"], rnd["more_results"])
+        partial = records.pop() if records and not records[-1]["complete"] else None
+        self.n_restored_rounds_ = len(records)
+        saved = list(records)
+        reports = [rnd["report"] for rnd in records]
+        n_candidates = [len(rnd["params"]) for rnd in records]
+        n_rung_candidates = [
+            [len(m) for m in rnd["rung_members"]] for rnd in records
+        ]
 
-        n_todo = len(sizes) - len(restored_rounds)
+        n_todo = len(sizes) - len(records)
         search_ctx = None
         if callback_ctx is not None:
+            n_rungs = 1 if schedule is None else schedule.n_rungs
             search_ctx = callback_ctx.subcontext(
-                task_name="search", max_subtasks=n_todo
+                task_name="search", max_subtasks=n_todo * n_rungs
             ).call_on_fit_task_begin(estimator=self)
 
         # Candidates the rounds so far fell short of (a finite space running out)
-        deficit = sum(sizes[: len(restored_rounds)]) - len(history)
-        any_success, all_failed_error = False, None
-        for round_idx in range(len(restored_rounds), len(sizes)):
-            n_wanted = sizes[round_idx] + deficit
-            proposals, report = sampler.propose(
-                round_idx, n_wanted, history, seen, seeds=seeds if round_idx == 0 else ()
-            )
-            if not proposals:  # a finite space ran out
-                break
-            deficit = n_wanted - len(proposals)
-            candidates = [p for _, _, p in proposals]
-            report = self._describe_round(space, report)
+        deficit = sum(sizes[: len(records)]) - len(history)
+        for round_idx in range(len(records), len(sizes)):
+            if partial is not None:
+                record, partial = partial, None
+            else:
+                n_wanted = sizes[round_idx] + deficit
+                zoom_history = history
+                if schedule is not None:
+                    ranked = rank_across_rungs(
+                        [h["level"] for h in history], [h["score"] for h in history]
+                    )
+                    zoom_history = [dict(h, score=r) for h, r in zip(history, ranked)]
+                proposals, report = sampler.propose(
+                    round_idx, n_wanted, zoom_history, seen,
+                    seeds=seeds if round_idx == 0 else (),
+                )
+                if not proposals:  # a finite space ran out
+                    break
+                deficit = n_wanted - len(proposals)
+                record = _checkpoint.new_round(
+                    proposals, self._describe_round(space, report), sampler.get_state()
+                )
             if self.verbose > 0:
+                report = record["report"]
                 print(
-                    f"Round {round_idx}: {len(candidates)} candidates, "
+                    f"Round {round_idx}: {len(record['params'])} candidates, "
                     f"{len(report['regions'])} region(s), width {report['width']:.3g}"
                 )
 
-            round_ctx = None
-            if search_ctx is not None:
-                round_ctx = search_ctx.subcontext(
-                    task_name="coarse-to-fine-round",
-                    max_subtasks=len(candidates) * self.n_splits_,
-                    sequential_subtasks=False,
-                ).call_on_fit_task_begin(estimator=self)
-            ledger["pending"], ledger["pending_round"] = len(candidates), round_idx
-            try:
-                results = _evaluate_surviving_lost_workers(
-                    evaluate_candidates,
-                    round_idx,
-                    candidates,
-                    more_results={"round": [round_idx] * len(candidates)},
-                    callback_ctx=round_ctx,
-                )
-            except ValueError as exc:
-                # Every fit of the round failed. Keep the search going: the
-                # round is recorded as failed and the next one zooms on the
-                # earlier rounds (or explores, if there are none).
-                if "fits failed" not in str(exc):
-                    raise
-                all_failed_error = exc
-                ledger["last_out"] = self._failed_round_out(
-                    len(candidates) * self.n_splits_, str(exc)
-                )
-                results = self._format_ledger(
-                    self.n_splits_, candidates, ledger["last_out"], [round_idx] * len(candidates)
-                )
-            else:
-                any_success = True
-            if round_ctx is not None:
-                round_ctx.call_on_fit_task_end(estimator=self)
-            ledger["params"].extend(candidates)
-            ledger["out"].extend(ledger["last_out"])
-            ledger["round"].extend([round_idx] * len(candidates))
+            def save():
+                if self.checkpoint is not None:
+                    _checkpoint.save(self.checkpoint, fingerprint, seed, saved + [record])
 
-            scores = self._zoom_scores(results)[len(history):]
-            for (s, u, p), score in zip(proposals, scores):
-                history.append({"subspace": s, "u": u, "params": p, "score": float(score)})
+            self._run_round(
+                record, round_idx, schedule, evaluate_candidates,
+                last_round=round_idx == len(sizes) - 1, search_ctx=search_ctx, save=save,
+            )
+            saved.append(record)
+            for s, u, p, score, level in zip(
+                record["subspaces"], record["units"], record["params"],
+                record["scores"], record["levels"],
+            ):
+                history.append({"subspace": s, "u": u, "params": p, "score": score,
+                                "level": level})
                 seen.add(space.subspaces[s].key(p, u))
-            reports.append(report)
-            n_candidates.append(len(candidates))
-
-            if self.checkpoint is not None:
-                saved_rounds.append(
-                    {
-                        "params": candidates,
-                        "subspaces": [s for s, _, _ in proposals],
-                        "units": [u for _, u, _ in proposals],
-                        "scores": [float(v) for v in scores],
-                        "out": ledger["last_out"],
-                        "more_results": {"round": [round_idx] * len(candidates)},
-                        "report": report,
-                        "sampler_state": sampler.get_state(),
-                    }
-                )
-                _checkpoint.save(self.checkpoint, fingerprint, seed, saved_rounds)
+            reports.append(record["report"])
+            n_candidates.append(len(record["params"]))
+            n_rung_candidates.append([len(m) for m in record["rung_members"]])
 
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        if not any_success:
+        if not ledger.any_success:
             # As in RandomizedSearchCV: a search in which every fit failed raises.
-            raise all_failed_error
-        self._warn_if_short(space, len(ledger["params"]))
+            raise ledger.all_failed_error
+        self._warn_if_short(space, len(history))
         self._complete_last_results()
-        ledger["rounds_running"] = False
+        ledger.rounds_running = False
         self.rounds_ = reports
         self.n_candidates_ = n_candidates
         self.n_rounds_ = len(reports)
+        if schedule is not None:
+            self.n_resources_ = list(schedule.resources)
+            self.n_rung_candidates_ = n_rung_candidates
 
     # -- helpers ----------------------------------------------------------------
     def _warn_if_short(self, space, n_evaluated):
@@ -705,6 +1058,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             estimator=joblib.hash(self.estimator),
             space=_checkpoint.describe_space(self.param_distributions),
             budget=(self.n_iter, self.n_rounds),
+            resource=(self.resource, self.min_resources, self.max_resources, self.factor),
             zoom=(self.elite_fraction, self.explore_fraction, self.zoom_factor, self.max_regions),
             random_state=rng_fingerprint,
             scoring=joblib.hash(self.scoring),

@@ -1,0 +1,239 @@
+"""Successive halving inside a round: rungs of growing resource, continued training.
+
+A round's candidates start at a low resource (epochs, trees or training rows);
+only the best ``1 / factor`` of each rung move on to the next, up to
+``max_resources``. Where the estimator can go on from where it stopped (skhp's
+networks with ``warm_start="continue"``, an ensemble with ``warm_start`` and
+``n_estimators``), a promoted candidate's fold models are trained on rather than
+retrained, which scikit-learn's ``HalvingRandomSearchCV`` cannot do.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from .._compat import SubsampleMetaSplitter, fit_and_score
+
+__all__ = [
+    "ResourceSchedule",
+    "continuation_params",
+    "fit_and_score_continuing",
+    "n_promoted",
+    "rank_across_rungs",
+    "rung_resources",
+]
+
+
+def rung_resources(min_resources, max_resources, factor, n_candidates):
+    """The resources of a round's rungs, the last one ``max_resources``.
+
+    As with ``HalvingRandomSearchCV(min_resources="exhaust")``, the rungs are
+    anchored at the top: rung ``k`` of ``K + 1`` gets ``max_resources //
+    factor ** (K - k)``. ``K`` is as large as both ``min_resources`` (the
+    first rung gets at least that much) and ``n_candidates`` (the last rung
+    keeps at least one candidate, about ``n_candidates / factor ** K``) allow.
+
+    Parameters
+    ----------
+    min_resources, max_resources : int
+    factor : float > 1
+    n_candidates : int
+        Candidates of the largest round.
+
+    Returns
+    -------
+    list of int
+        Increasing resources; ``[max_resources]`` alone when no halving fits.
+    """
+    if max_resources < min_resources:
+        raise ValueError(
+            f"max_resources ({max_resources}) is below min_resources "
+            f"({min_resources})."
+        )
+    # Small tolerances: log(9, 3) is 2.0000000000000004 or 1.9999999999999998.
+    by_resources = math.floor(math.log(max_resources / min_resources, factor) + 1e-9)
+    by_candidates = math.floor(math.log(max(n_candidates, 1), factor) + 1e-9)
+    n_extra = max(0, min(by_resources, by_candidates))
+    resources = [int(max_resources // factor**k) for k in range(n_extra, 0, -1)]
+    resources.append(int(max_resources))
+    # Integer division may make neighbours equal for a small max_resources.
+    return sorted(set(r for r in resources if r >= 1))
+
+
+def n_promoted(n_candidates, factor):
+    """How many of a rung's candidates move on (as halving's ``_top_k``)."""
+    return math.ceil(n_candidates / factor)
+
+
+def rank_across_rungs(levels, scores):
+    """Scores the zoom can follow, from candidates stopped at different rungs.
+
+    A candidate that reached a higher rung beat every candidate stopped below
+    it (it was promoted past them, or stood with better ones), so it ranks
+    above all of them; within a rung, candidates rank by their score there.
+    Scores at different resources are never compared directly: a network
+    scored after 6 epochs is not worse than one scored after 60 for having a
+    lower accuracy.
+
+    Parameters
+    ----------
+    levels : array-like of int
+        Highest rung each candidate was scored at.
+    scores : array-like of float
+        Its score there; NaN for a failed fit.
+
+    Returns
+    -------
+    ndarray of float
+        ``level + q``, with ``q`` in (0, 1) the candidate's rank within its
+        rung among the candidates scored there; NaN where ``scores`` is NaN.
+    """
+    levels = np.asarray(levels, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    out = np.full(scores.shape, np.nan)
+    for level in np.unique(levels):
+        idx = np.flatnonzero((levels == level) & np.isfinite(scores))
+        if idx.size == 0:
+            continue
+        order = np.argsort(np.argsort(scores[idx], kind="stable"), kind="stable")
+        out[idx] = level + (order + 1) / (idx.size + 1)
+    return out
+
+
+def _owner_of(estimator, parameter):
+    """The (sub-)estimator that owns ``parameter`` (``step__param``), and its name."""
+    prefix, _, leaf = parameter.rpartition("__")
+    owner = estimator.get_params(deep=True)[prefix] if prefix else estimator
+    return owner, (prefix + "__" if prefix else ""), leaf
+
+
+def continuation_params(estimator, resource):
+    """Parameters that make a fitted ``estimator`` go on to a larger ``resource``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The search's (unfitted) estimator with a candidate's parameters set:
+        whether a network can continue depends on its solver and schedule.
+    resource : str
+        ``"n_samples"`` or the name of an integer parameter.
+
+    Returns
+    -------
+    dict or None
+        None where a larger resource means a new fit: ``"n_samples"``, or an
+        estimator that cannot continue exactly (an skhp network with L-BFGS,
+        early stopping or the cosine schedule, whose first epochs depend on the
+        number of epochs; a parameter other than ``max_iter`` of a network or
+        ``n_estimators`` of an ensemble with ``warm_start``). Continuing must
+        give the model a straight fit gives.
+    """
+    if resource == "n_samples":
+        return None
+    from ..neural_network._multilayer_perceptron import BaseMultilayerPerceptron
+
+    owner, prefix, leaf = _owner_of(estimator, resource)
+    if isinstance(owner, BaseMultilayerPerceptron):
+        if leaf != "max_iter" or owner.solver == "lbfgs" or owner.early_stopping:
+            return None
+        if owner.learning_rate == "cosine":
+            return None
+        return {prefix + "warm_start": "continue"}
+    if leaf == "n_estimators" and "warm_start" in owner.get_params(deep=False):
+        # scikit-learn's ensembles add trees under warm_start, drawing their
+        # seeds as a straight fit would.
+        return {prefix + "warm_start": True}
+    return None
+
+
+class ResourceSchedule:
+    """The rungs of every round and how a candidate moves between them.
+
+    Parameters
+    ----------
+    resource : str
+        ``"n_samples"`` or an integer parameter of the estimator.
+    resources : list of int
+        Resource of each rung; the last is ``max_resources``.
+    factor : float
+        One candidate in ``factor`` moves on.
+    n_samples : int
+        Rows of the data, for ``"n_samples"``.
+    """
+
+    def __init__(self, resource, resources, factor, n_samples):
+        self.resource = resource
+        self.resources = list(resources)
+        self.factor = factor
+        self.n_samples = n_samples
+
+    @property
+    def n_rungs(self):
+        return len(self.resources)
+
+    def rung_candidates(self, candidates, rung):
+        """The parameters a rung fits, the resource included."""
+        if self.resource == "n_samples":
+            return [dict(c) for c in candidates]
+        n_resources = self.resources[rung]
+        return [{**c, self.resource: n_resources} for c in candidates]
+
+    def rung_cv(self, cv, rung, random_state):
+        """The folds of a rung: each training (and test) fold subsampled for
+        ``"n_samples"``, as scikit-learn's successive halving does."""
+        n_resources = self.resources[rung]
+        if self.resource != "n_samples" or n_resources >= self.n_samples:
+            return cv
+        return SubsampleMetaSplitter(
+            base_cv=cv,
+            fraction=n_resources / self.n_samples,
+            subsample_test=True,
+            random_state=random_state,
+        )
+
+
+def fit_and_score_continuing(model, estimator, X, y, *, parameters, continuation,
+                             quiet, **kwargs):
+    """scikit-learn's ``_fit_and_score`` for one fold, continuing ``model``.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The fold's model from the previous rung; None fits a clone of
+        ``estimator`` from scratch.
+    estimator : estimator
+        The search's estimator.
+    parameters : dict
+        The candidate, with the rung's resource.
+    continuation : dict
+        Parameters that make ``model`` go on instead of starting again.
+    quiet : bool
+        Whether to silence ``ConvergenceWarning`` (a rung below the last one
+        stops early on purpose).
+    **kwargs
+        Passed to ``_fit_and_score``.
+
+    Returns
+    -------
+    result : dict
+        ``_fit_and_score``'s result.
+    model : estimator or None
+        The fitted fold model, None if its fit failed.
+    """
+    if model is None:
+        model = clone(estimator)
+    else:
+        parameters = {**parameters, **continuation}
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        result = fit_and_score(
+            model, X, y, parameters=parameters, return_estimator=True, **kwargs
+        )
+    fitted = result.pop("estimator", None)
+    if result.get("fit_error") is not None:
+        fitted = None
+    return result, fitted

@@ -1,0 +1,257 @@
+"""CoarseToFineSearchCV with a resource: rungs, promotion, continued training."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import GroupKFold, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
+from skhp.model_selection._resources import rank_across_rungs, rung_resources
+
+X_DIGITS, Y_DIGITS = load_digits(return_X_y=True)
+X, Y = X_DIGITS[:360] / 16, Y_DIGITS[:360]
+SPACE = {"learning_rate_init": loguniform(1e-4, 1e-1), "alpha": loguniform(1e-6, 1e-1)}
+CV = KFold(3)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def net(**params):
+    return MLPClassifier(**{"hidden_layer_sizes": (16,), "max_iter": 9,
+                            "random_state": 0, **params})
+
+
+def search(estimator=None, space=SPACE, **params):
+    kw = dict(n_iter=18, n_rounds=2, cv=CV, random_state=0, resource="max_iter")
+    kw.update(params)
+    return CoarseToFineSearchCV(net() if estimator is None else estimator, space, **kw)
+
+
+@pytest.mark.parametrize(
+    "min_resources, max_resources, factor, n_candidates, expected",
+    [
+        (1, 27, 3, 9, [3, 9, 27]),  # as many rungs as 9 candidates allow
+        (1, 27, 3, 30, [1, 3, 9, 27]),  # as many as the resources allow
+        (5, 27, 3, 30, [9, 27]),  # the first rung gets at least min_resources
+        (1, 60, 3, 10, [6, 20, 60]),
+        (1, 100, 2, 8, [12, 25, 50, 100]),
+        (1, 10, 3, 1, [10]),  # one candidate: no halving
+        (10, 10, 3, 50, [10]),
+    ],
+)
+def test_rung_resources(min_resources, max_resources, factor, n_candidates, expected):
+    assert rung_resources(min_resources, max_resources, factor, n_candidates) == expected
+
+
+def test_rank_across_rungs_puts_higher_rungs_first():
+    # a weak score at rung 1 beats the best at rung 0; NaN stays NaN
+    ranked = rank_across_rungs([0, 0, 1, 1, 0], [0.9, 0.5, 0.2, 0.3, np.nan])
+    order = np.argsort(-np.nan_to_num(ranked, nan=-np.inf))
+    assert list(order) == [3, 2, 0, 1, 4]
+    assert np.isnan(ranked[4])
+
+
+@pytest.mark.parametrize("factor, expected", [(3, [9, 3, 1]), (2, [9, 5, 3, 2])])
+def test_candidates_per_rung(factor, expected):
+    s = search(max_resources=27 if factor == 3 else 16, factor=factor).fit(X, Y)
+    assert s.n_rung_candidates_ == [expected, expected]
+    res = s.cv_results_
+    assert len(res["params"]) == 2 * sum(expected)
+    for rnd in (0, 1):
+        for rung, n in enumerate(expected):
+            rows = (res["round"] == rnd) & (res["rung"] == rung)
+            assert rows.sum() == n
+            assert set(res["n_resources"][rows]) == {s.n_resources_[rung]}
+            assert all(p["max_iter"] == s.n_resources_[rung]
+                       for p, keep in zip(res["params"], rows) if keep)
+
+
+def test_promotion_keeps_the_best_of_each_rung_by_the_refit_metric():
+    s = search(scoring={"acc": "accuracy", "neg_ll": "neg_log_loss"}, refit="neg_ll",
+               n_rounds=1, n_iter=9).fit(X, Y)
+    res = s.cv_results_
+    strip = [{k: v for k, v in p.items() if k != "max_iter"} for p in res["params"]]
+    for rung in (0, 1):
+        rows = np.flatnonzero(res["rung"] == rung)
+        nxt = {repr(strip[i]) for i in np.flatnonzero(res["rung"] == rung + 1)}
+        by_refit = rows[np.argsort(-res["mean_test_neg_ll"][rows])]
+        assert {repr(strip[i]) for i in by_refit[: len(nxt)]} == nxt
+
+
+def test_each_candidate_once_per_resource_and_best_only_at_max():
+    s = search().fit(X, Y)
+    res = s.cv_results_
+    keys = [(repr(sorted(p.items()))) for p in res["params"]]
+    assert len(keys) == len(set(keys))  # the resource is in the params
+    top = res["n_resources"] == 9
+    assert res["n_resources"][s.best_index_] == 9
+    assert s.best_score_ == np.max(res["mean_test_score"][top])
+    assert s.best_params_["max_iter"] == 9 and s.best_estimator_.n_iter_ == 9
+    # a lower rung may score higher than every top-rung candidate: never picked
+    assert s.best_index_ in np.flatnonzero(top)
+
+
+def test_continued_fold_models_equal_straight_fits():
+    """Round 0's top rung continues each fold's network from rung 1 (the last
+    round's goes through scikit-learn's evaluation, straight): both must score
+    as cross-validating the candidate trained straight to max_iter."""
+    s = search().fit(X, Y)
+    res = s.cv_results_
+    for rnd in (0, 1):
+        row = np.flatnonzero((res["round"] == rnd) & (res["n_resources"] == 9))[0]
+        straight = cross_validate(net().set_params(**res["params"][row]), X, Y, cv=CV)
+        for split in range(3):
+            assert res[f"split{split}_test_score"][row] == straight["test_score"][split]
+
+
+EPOCHS = []
+
+
+class CountingMLP(MLPClassifier):
+    """Records the epochs each fit trains."""
+
+    def fit(self, X, y, sample_weight=None):
+        before = getattr(self, "n_iter_", 0) if self.warm_start == "continue" else 0
+        super().fit(X, y, sample_weight=sample_weight)
+        EPOCHS.append(self.n_iter_ - before)
+        return self
+
+
+@pytest.mark.parametrize("learning_rate, expected", [
+    # round 0: 9 x 3 folds x 3 epochs, 3 x 3 x (9 - 3), 1 x 3 x (27 - 9);
+    # round 1 the same but its last rung straight (1 x 3 x 27); the refit 27
+    ("constant", 81 + 54 + 54 + 81 + 54 + 81 + 27),
+    # cosine spans max_iter epochs: every rung retrains, as halving does
+    ("cosine", 2 * (81 + 81 + 81) + 27),
+])
+def test_promoted_candidates_train_only_the_new_epochs(learning_rate, expected):
+    EPOCHS.clear()
+    estimator = CountingMLP(hidden_layer_sizes=(8,), max_iter=27, random_state=0,
+                            learning_rate=learning_rate)
+    s = search(estimator=estimator).fit(X, Y)
+    assert s.n_rung_candidates_ == [[9, 3, 1], [9, 3, 1]]
+    assert sum(EPOCHS) == expected
+
+
+def test_same_candidates_whatever_n_jobs():
+    one = search(n_jobs=1).fit(X, Y)
+    two = search(n_jobs=2).fit(X, Y)
+    assert one.cv_results_["params"] == two.cv_results_["params"]
+    assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
+
+
+def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch):
+    path = tmp_path / "search.ckpt"
+    full = search().fit(X, Y)
+    from skhp.model_selection import _coarse_to_fine
+
+    calls = {"n": 0}
+    original = _coarse_to_fine.CoarseToFineSearchCV._evaluate_rung
+
+    def crash_in_round_1_rung_1(self, record, round_idx, rung, *args, **kwargs):
+        if (round_idx, rung) == (1, 1):
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return original(self, record, round_idx, rung, *args, **kwargs)
+
+    monkeypatch.setattr(_coarse_to_fine.CoarseToFineSearchCV, "_evaluate_rung",
+                        crash_in_round_1_rung_1)
+    with pytest.raises(KeyboardInterrupt):
+        search(checkpoint=path).fit(X, Y)
+    assert calls["n"] == 4  # round 0's three rungs and round 1's first
+    monkeypatch.setattr(_coarse_to_fine.CoarseToFineSearchCV, "_evaluate_rung", original)
+    resumed = search(checkpoint=path).fit(X, Y)
+    assert resumed.n_restored_rounds_ == 1
+    for key in ["params", "mean_test_score", "round", "rung", "n_resources"]:
+        assert list(resumed.cv_results_[key]) == list(full.cv_results_[key])
+    assert resumed.best_params_ == full.best_params_
+
+
+def test_n_samples_resource_subsamples_the_folds():
+    from sklearn.linear_model import LogisticRegression
+
+    s = CoarseToFineSearchCV(
+        LogisticRegression(max_iter=200), {"C": loguniform(1e-3, 1e3)},
+        n_iter=9, n_rounds=1, cv=CV, random_state=0, resource="n_samples",
+    ).fit(X, Y)
+    # the first rung has at least 2 rows per class and fold (as halving's
+    # "smallest"): 60, so one rung below the whole data fits
+    assert s.n_resources_ == [120, 360]
+    res = s.cv_results_
+    assert "max_iter" not in res["params"][0]
+    assert s.n_rung_candidates_ == [[9, 3]]
+    assert res["n_resources"][s.best_index_] == 360
+
+
+def test_ensembles_with_warm_start_continue():
+    forest = RandomForestClassifier(n_estimators=9, random_state=0)
+    s = search(estimator=forest, space={"max_features": stats.uniform(0.1, 0.8)},
+               resource="n_estimators", n_rounds=1, n_iter=9).fit(X, Y)
+    top = np.flatnonzero(s.cv_results_["n_resources"] == 9)
+    straight = cross_validate(
+        RandomForestClassifier(random_state=0).set_params(**s.cv_results_["params"][top[0]]),
+        X, Y, cv=CV,
+    )
+    assert_allclose(s.cv_results_["mean_test_score"][top[0]], straight["test_score"].mean())
+
+
+def test_pipeline_groups_and_error_score():
+    pipe = make_pipeline(StandardScaler(), net())
+    space = {"mlpclassifier__learning_rate_init": loguniform(1e-4, 1e-1),
+             "mlpclassifier__batch_size": [0, 32]}  # 0 fails every fit
+    groups = np.arange(len(Y)) % 3
+    with pytest.warns(UserWarning):
+        s = CoarseToFineSearchCV(
+            pipe, space, n_iter=9, n_rounds=1, cv=GroupKFold(3), random_state=0,
+            resource="mlpclassifier__max_iter", error_score=np.nan,
+        ).fit(X, Y, groups=groups)
+    res = s.cv_results_
+    failed = np.isnan(res["mean_test_score"])
+    assert failed.any() and not failed.all()
+    # failed candidates never move on
+    assert all(p["mlpclassifier__batch_size"] == 32
+               for p, r in zip(res["params"], res["rung"]) if r > 0)
+    assert s.best_params_["mlpclassifier__max_iter"] == 9
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(resource="units"), "neither 'n_samples' nor a parameter"),
+        (dict(resource="max_iter", space={"max_iter": [3, 9]}), "part of the searched"),
+        (dict(resource="n_samples", max_resources=10_000), "more than the 360 samples"),
+        (dict(min_resources=20), "below min_resources"),
+    ],
+)
+def test_resource_errors_name_the_problem(params, match):
+    space = params.pop("space", SPACE)
+    with pytest.raises(ValueError, match=match):
+        search(space=space, **params).fit(X, Y)
+
+
+def test_sgd_classifier_max_iter_is_retrained():
+    """An estimator that cannot continue is retrained at each rung, as in
+    HalvingRandomSearchCV, with the same rungs."""
+    s = search(estimator=SGDClassifier(max_iter=9, tol=None, random_state=0),
+               space={"alpha": loguniform(1e-6, 1e-1)}, n_rounds=1, n_iter=9).fit(X, Y)
+    assert s.n_rung_candidates_ == [[9, 3, 1]]
+    top = np.flatnonzero(s.cv_results_["n_resources"] == 9)[0]
+    straight = cross_validate(
+        SGDClassifier(tol=None, random_state=0).set_params(**s.cv_results_["params"][top]),
+        X, Y, cv=CV,
+    )
+    assert_allclose(s.cv_results_["mean_test_score"][top], straight["test_score"].mean())
