@@ -174,6 +174,7 @@ class SearchProgress:
         self._first_done = None  # end of the first fit
         self._first_round = 0  # number of the first round run (rounds restored)
         self._n_to_run = None  # rounds this fit runs, once the search says so
+        self._note = None  # for the next round's first line
         self.n_fits_done_ = 0
         self.best_score_ = None
         self.lines_ = []
@@ -242,19 +243,19 @@ class SearchProgress:
                     self._n_to_run = context.max_subtasks
                     if self.n_rounds is None:
                         self._n_rounds = restored + context.max_subtasks
-                if restored:
-                    self._write(
-                        force=True,
-                        note=f"resumed {restored} round{'s' if restored > 1 else ''}"
-                        " from the checkpoint",
-                    )
+                    if restored:  # said on the line of the first round run
+                        self._note = (
+                            f"resumed {restored} round{'s' if restored > 1 else ''}"
+                            " from the checkpoint"
+                        )
             elif kind == "round":
                 label = None
                 if context.parent.parent is not None:  # a round of a search
                     label = "iteration" if "iteration" in context.task_name else "round"
                 with self._lock:
                     self._open_round(_path(context), context.max_subtasks, label)
-                self._write(force=True)
+                    note, self._note = self._note, None
+                self._write(force=True, note=note)
         else:  # a fit starts, possibly in a worker
             _scores.values = []
 

@@ -33,17 +33,21 @@ def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
     assert "Best 4 of 4 candidates" in captured.out
     assert "Which hyperparameters mattered" in captured.out
     # Progress went to stderr, and ended with the summary line.
-    assert "round 2/2" in captured.err
+    assert "round 1 of 0..1 | fits 4/8" in captured.err
     assert "done: 8 fits" in captured.err
 
     run = json.loads((out / "run.json").read_text())
+    # --max-samples subsampled the training set; 20% of the 1797 were held out.
     assert run["data"] == {
         "dataset": "digits",
         "task": "classification",
         "n_samples": 300,
         "n_features": 64,
+        "test": {"source": "20% of the data, held out", "n_samples": 360},
     }
     assert 0 < run["best_score"] <= 1
+    assert 0 < run["test_score"] <= 1
+    assert f"{run['test_score']:.4f} on the 360 test samples" in captured.out
     assert set(run["importance"]) <= {
         "learning_rate_init",
         "beta_1",

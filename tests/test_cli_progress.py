@@ -132,8 +132,9 @@ def test_resumed_search_numbers_its_rounds_after_the_restored_ones(tmp_path):
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert search.n_restored_rounds_ == 2
-    assert progress.lines_[0].endswith("resumed 2 rounds from the checkpoint")
-    lines = progress.lines_[1:-1]
+    assert progress.lines_[0].startswith("round 2 of 0..2 | fits 0/4 | ")
+    assert progress.lines_[0].endswith(" | resumed 2 rounds from the checkpoint")
+    lines = progress.lines_[:-1]
     assert all(line.startswith("round 2 of 0..2 | fits ") for line in lines)
     assert lines[-1].startswith("round 2 of 0..2 | fits 4/4 ")
     assert progress.lines_[-1].startswith("done: 4 fits")

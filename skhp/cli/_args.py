@@ -2,6 +2,7 @@
 
 import argparse
 
+from skhp import __version__
 from skhp.cli._data import DATASETS
 
 __all__ = ["build_parser"]
@@ -27,11 +28,24 @@ def _n_jobs(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 1)")
+    return value
+
+
 def build_parser():
     """The argument parser of the ``skhp`` command line."""
     parser = argparse.ArgumentParser(
         prog="skhp",
         description="Deep-learning style hyperparameter tuning with scikit-learn.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"skhp {__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     tune = commands.add_parser(
@@ -67,7 +81,16 @@ def build_parser():
         "--max-samples",
         type=_positive_int,
         metavar="N",
-        help="tune on a random subset of N samples (stratified for classification)",
+        help="tune on a random subset of N training samples (stratified for "
+        "classification); the test set is not subsampled",
+    )
+    data.add_argument(
+        "--test-size",
+        type=_fraction,
+        metavar="FRACTION",
+        help="share of the data held out to score the best model, stratified "
+        "for classification; 0 for none (default: 0.2, none when it would hold "
+        "fewer than 50 samples; fashion-mnist uses its own test set)",
     )
 
     search = tune.add_argument_group("search")
@@ -99,8 +122,9 @@ def build_parser():
     search.add_argument(
         "--max-iter",
         type=_positive_int,
-        default=100,
-        help="epochs per fit (default: 100)",
+        default=None,
+        help="epochs per fit (default: 100, fewer on large data: about "
+        "200,000 training samples seen per fit, at least 10 epochs)",
     )
     search.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
@@ -130,6 +154,17 @@ def build_parser():
         default="skhp-output",
         metavar="DIR",
         help="folder for the results, model and pictures (default: skhp-output)",
+    )
+    output.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="file saved after each round; if it exists, the same run resumes "
+        "from it (default: checkpoint.pkl in the output folder)",
+    )
+    output.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="start afresh, replacing the checkpoint of an earlier run",
     )
     output.add_argument(
         "--top",

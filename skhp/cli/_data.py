@@ -23,6 +23,7 @@ __all__ = [
     "infer_task",
     "load_csv",
     "load_dataset",
+    "load_train_test",
     "plan_columns",
     "read_idx",
 ]
@@ -79,7 +80,8 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def _load_fashion_mnist():
+def _load_fashion_mnist_parts():
+    """Fashion-MNIST's official training set (60,000) and test set (10,000)."""
     folder = _fashion_mnist_dir()
     parts = []
     for prefix in ("train", "t10k"):
@@ -92,10 +94,14 @@ def _load_fashion_mnist():
         X, y = read_idx(images), read_idx(labels)
         if len(X) != len(y):
             raise DataError(f"{images} and {labels} hold different numbers of items")
-        parts.append((X.reshape(len(X), -1), y))
-    X = np.concatenate([p[0] for p in parts]).astype(np.float64) / 255.0
-    y = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    return X, y
+        X = X.reshape(len(X), -1).astype(np.float64) / 255.0
+        parts.append((X, y.astype(np.int64)))
+    return parts
+
+
+def _load_fashion_mnist():
+    (X, y), (X_test, y_test) = _load_fashion_mnist_parts()
+    return np.concatenate([X, X_test]), np.concatenate([y, y_test])
 
 
 #: The bundled data sets ``skhp tune --dataset NAME`` knows.
@@ -127,6 +133,33 @@ def load_dataset(name):
             f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}"
         )
     return DATASETS[name]()
+
+
+#: Data sets published with a test set of their own: name -> loader of
+#: ``((X_train, y_train), (X_test, y_test))``.
+OFFICIAL_SPLITS = {"fashion-mnist": _load_fashion_mnist_parts}
+
+
+def load_train_test(name):
+    """Load a bundled data set by name, with its official test set if it has one.
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`DATASETS`.
+
+    Returns
+    -------
+    X, y : ndarray
+        The training set; the whole data set where there is no official split.
+    X_test, y_test : ndarray or None
+        The official test set (Fashion-MNIST's 10,000 images), else None.
+    """
+    if name in OFFICIAL_SPLITS:
+        (X, y), (X_test, y_test) = OFFICIAL_SPLITS[name]()
+        return X, y, X_test, y_test
+    X, y = load_dataset(name)
+    return X, y, None, None
 
 
 def _parse_float(value):

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from skhp.inspection._results import round_regions, rounds_of, short_name
+from skhp.inspection._results import cv_results_of, round_regions, rounds_of, short_name
 
 __all__ = [
     "format_table",
@@ -69,11 +69,15 @@ def _varying(results):
 
 
 def results_table(search, top=5):
-    """The ``top`` best candidates: rank, score, round and varying parameters."""
-    results = search.cv_results_
+    """The ``top`` best candidates: rank, score, round and varying parameters.
+
+    ``search`` is a fitted search or its ``cv_results_``. Rounds are numbered
+    as in ``cv_results_["round"]``, from 0.
+    """
+    results = cv_results_of(search)
     scores = np.asarray(results["mean_test_score"], dtype=float)
     order = np.argsort(np.nan_to_num(-scores, nan=np.inf), kind="stable")[:top]
-    rounds = rounds_of(search)
+    rounds = rounds_of(results)
     names = _varying(results)
     header = ["rank", "score", "std"] + (["round"] if rounds is not None else [])
     header += [short_name(n) for n in names]
@@ -85,7 +89,7 @@ def results_table(search, top=5):
             f"{results['std_test_score'][i]:.4f}",
         ]
         if rounds is not None:
-            row.append(rounds[i] + 1)
+            row.append(rounds[i])
         row += [_fmt(results["params"][i].get(n)) for n in names]
         rows.append(row)
     return format_table(
@@ -97,7 +101,8 @@ def rounds_table(search):
     """One row per round: candidates, best score and where the round zoomed in.
 
     A round's bounds are the envelope of its regions; "whole space" for a
-    round that explored everywhere.
+    round that explored everywhere. Rounds are numbered from 0, as in
+    ``cv_results_["round"]``.
     """
     rounds = rounds_of(search)
     if rounds is None:
@@ -112,7 +117,7 @@ def rounds_table(search):
         in_round = scores[rounds == r]
         best = np.nanmax(in_round) if np.isfinite(in_round).any() else float("nan")
         round_ = regions[r] if r < len(regions) else None
-        row = [r + 1, len(in_round), f"{best:.4f}"]
+        row = [r, len(in_round), f"{best:.4f}"]
         if round_ is None:
             row += ["-"] * (1 + len(names))
         elif not round_:
@@ -168,8 +173,9 @@ def to_jsonable(value):
 
 
 def save_cv_results(search, path):
-    """Write ``cv_results_`` as CSV: one row per candidate, one column per key."""
-    results = search.cv_results_
+    """Write ``cv_results_`` (of a search, or the dict) as CSV: one row per
+    candidate, one column per key."""
+    results = cv_results_of(search)
     keys = [k for k in results if k != "params"]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)

@@ -2,6 +2,9 @@
 
 import contextlib
 import json
+import math
+import os
+import pickle
 import platform
 import sys
 import time
@@ -10,9 +13,11 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
-from sklearn.metrics import get_scorer_names
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.model_selection import ParameterSampler, train_test_split
+from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 from skhp import __version__
@@ -23,7 +28,7 @@ from skhp.cli._data import (
     feature_names,
     infer_task,
     load_csv,
-    load_dataset,
+    load_train_test,
     plan_columns,
 )
 from skhp.cli._report import (
@@ -46,13 +51,27 @@ class UsageError(ValueError):
     """The options cannot work together; the message says why, in one line."""
 
 
-def _load(args):
-    """The data to tune on: ``X, y, task, source, columns``.
+#: A default test set smaller than this is not held out: its score would say
+#: little, and the samples do more good in cross-validation.
+MIN_TEST_SAMPLES = 50
 
-    ``columns`` is None for a bundled data set (numbers only); for a CSV, the
-    plan of which raw columns are numbers, categories or dropped.
+#: ``--max-iter``'s default: about this many training samples seen per fit...
+SAMPLES_PER_FIT = 200_000
+#: ...within these bounds on the epochs.
+EPOCHS = (10, 100)
+
+
+def _load(args):
+    """The data to tune on, and the test set to score the best model on.
+
+    Returns a Bunch: ``X, y`` (the training data), ``X_test, y_test`` (None
+    without a test set), ``task``, ``source``, ``test`` (where the test set
+    comes from, or None) and ``columns``: None for a bundled data set (numbers
+    only); for a CSV, the plan of which raw columns are numbers, categories or
+    dropped.
     """
     notes = []
+    X_test = y_test = test = None
     if args.csv is not None:
         if not args.target:
             raise UsageError("--csv needs --target COLUMN, the column to predict")
@@ -62,11 +81,18 @@ def _load(args):
         if args.target:
             raise UsageError("--target goes with --csv")
         name = args.dataset or "digits"
-        X, y = load_dataset(name)
+        X, y, X_test, y_test = load_train_test(name)
         source = {"dataset": name}
+        if X_test is not None:
+            test = f"{name}'s own test set"
+            if args.test_size:
+                notes.append(f"--test-size ignored: {name} has its own test set")
     task = infer_task(y) if args.task == "auto" else args.task
     check_data(X, y, task)
+    if X_test is None:
+        X, y, X_test, y_test, test = _hold_out(X, y, task, args, notes)
     if args.max_samples and args.max_samples < len(y):
+        # The training set only: the test set stays whole.
         stratify = y if task == "classification" else None
         try:
             X, _, y, _ = train_test_split(
@@ -89,7 +115,44 @@ def _load(args):
         )
     for note in notes:
         print(f"note: {note}")
-    return X, y, task, source, columns
+    return Bunch(
+        X=X,
+        y=y,
+        X_test=X_test,
+        y_test=y_test,
+        task=task,
+        source=source,
+        test=test,
+        columns=columns,
+    )
+
+
+def _hold_out(X, y, task, args, notes):
+    """Split off the test set: ``X, y, X_test, y_test, description``.
+
+    ``--test-size`` unset holds out 20%, unless that is fewer than
+    ``MIN_TEST_SAMPLES`` (then none, with a note); 0 holds out nothing.
+    """
+    size = args.test_size
+    if size == 0:
+        return X, y, None, None, None
+    if size is None:
+        size = 0.2
+        if math.ceil(size * len(y)) < MIN_TEST_SAMPLES:
+            notes.append(
+                f"no test set: 20% of {len(y)} samples is fewer than "
+                f"{MIN_TEST_SAMPLES}, all go to cross-validation "
+                "(--test-size holds out a share anyway)"
+            )
+            return X, y, None, None, None
+    stratify = y if task == "classification" else None
+    try:
+        X, X_test, y, y_test = train_test_split(
+            X, y, test_size=size, stratify=stratify, random_state=args.seed
+        )
+    except ValueError as exc:
+        raise DataError(f"cannot hold out a test set of {size:g}: {exc}") from None
+    return X, y, X_test, y_test, f"{size:.0%} of the data, held out"
 
 
 def _check_folds(y, cv, task):
@@ -151,7 +214,7 @@ def _backend(args):
         yield -1
 
 
-def _learning_curves(search, X, y, task, columns, args):
+def _learning_curves(search, X, y, task, columns, args, max_iter):
     """Refit the best candidate with a validation split, with and without batch norm.
 
     Returns a dict label -> fitted network, for plotting.
@@ -160,8 +223,8 @@ def _learning_curves(search, X, y, task, columns, args):
     # Hold out 10% to score each epoch, and train every epoch: no early stop.
     params.update(
         early_stopping=True,
-        n_iter_no_change=args.max_iter,
-        max_iter=args.max_iter,
+        n_iter_no_change=max_iter,
+        max_iter=max_iter,
         random_state=args.seed,
     )
     variants = {"best candidate": params}
@@ -222,40 +285,320 @@ def _fit_batch_sizes(space, n_train):
         space["batch_size"] = kept
 
 
+def _max_iter(args, n_train):
+    """Epochs per fit: ``--max-iter``, else fewer on large data (see --help)."""
+    if args.max_iter:
+        return args.max_iter
+    low, high = EPOCHS
+    return int(np.clip(round(SAMPLES_PER_FIT / n_train), low, high))
+
+
+def _n_workers(args, n_jobs):
+    """Fits that run at once, or None where it is not known (a Dask cluster)."""
+    if args.dask_local:
+        return args.dask_local
+    if args.dask_scheduler:
+        return None
+    if n_jobs < 0:
+        return max(joblib.cpu_count() + 1 + n_jobs, 1)
+    return n_jobs
+
+
+def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=3):
+    """Seconds one cross-validation fit takes, from one epoch of a few candidates.
+
+    Each of ``n_draws`` candidates drawn from the space trains one epoch on
+    ``n_train`` samples (a training fold's size); their mean time, times the
+    epochs, is the time of a fit that runs all its epochs. None if none fits.
+    """
+    rows = np.random.default_rng(seed).permutation(len(y))[:n_train]
+    X_fold, y_fold = X[rows], y[rows]
+    times = []
+    draws = ParameterSampler(space, n_draws, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for params in draws:
+            net = clone(estimator).set_params(**params, **{f"{_factory.STEP}__max_iter": 1})
+            started = time.perf_counter()
+            try:
+                net.fit(X_fold, y_fold)
+            except Exception:  # a failing candidate: the search reports it
+                continue
+            times.append(time.perf_counter() - started)
+    if not times:
+        return None
+    return float(np.mean(times)) * max_iter
+
+
+def _format_duration(seconds):
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def _estimate(per_fit, max_iter, n_fits, n_workers, n_samples, n_train, plots):
+    """The line saying how long the run will take."""
+    if per_fit is None:
+        return None
+    text = f"one fit of {max_iter} epochs: about {per_fit:.1f} s"
+    if n_workers is None:
+        return f"Estimated time: {text}, {n_fits} fits on the Dask cluster"
+    waves = math.ceil(n_fits / n_workers)
+    # The refit, and the learning curves' two fits, on the whole training set.
+    refits = (1 + 2 * plots) * n_samples / n_train
+    seconds = per_fit * (waves + refits)
+    cores = f"{n_workers} core{'s' if n_workers > 1 else ''}"
+    line = f"Estimated time: about {_format_duration(seconds)} on {cores} ({text})"
+    if seconds > 15 * 60:
+        line += "; --max-samples or --max-iter make it shorter"
+    return line
+
+
+def _read_checkpoint(path):
+    """The rounds a checkpoint holds (a list of dicts), or None.
+
+    The file is read as CoarseToFineSearchCV writes it (see
+    skhp/model_selection/_checkpoint.py), to list the candidates of a stopped
+    run and to say what a rerun will resume; whether it belongs to this run is
+    for the search to decide when it starts.
+    """
+    try:
+        with open(path, "rb") as f:
+            payload = pickle.load(f)
+        return list(payload["rounds"])
+    except Exception:
+        return None
+
+
+def _checkpoint_results(search, rounds):
+    """``cv_results_`` of the candidates that finished in these rounds, or None.
+
+    A round keeps its evaluated rows in ``row_params`` (``params`` in format 2),
+    their raw fit results in ``out``, and its extra columns (``round``...) in
+    ``more_results``; the search formats them as it formats its own.
+    """
+    params, out, more = [], [], {}
+    for record in rounds or []:
+        rows = record.get("row_params", record.get("params", []))
+        params += rows
+        out += record["out"]
+        for key, values in record.get("more_results", {}).items():
+            more.setdefault(key, []).extend(values)
+    if not params or len(out) % len(params):
+        return None
+    more = {k: v for k, v in more.items() if len(v) == len(params)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return search._format_results(params, len(out) // len(params), out, more)
+
+
+def _fit(search, X, y):
+    """Fit the search; return the warnings worth showing and the failures."""
+    # scikit-learn passes these filters on to its workers: a small epoch
+    # budget is expected to stop before convergence.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Tiny data sets: a mini-batch larger than the fold is the whole fold.
+        warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
+        # Failed candidates are summed up below, in one line.
+        warnings.filterwarnings("ignore", message=".*test scores are non-finite")
+        warnings.simplefilter("always", FitFailedWarning)
+        try:
+            search.fit(X, y)
+        except ValueError as exc:
+            if "fits failed" not in str(exc):
+                raise
+            # scikit-learn lists every failure; the last line is the reason.
+            reason = str(exc).strip().splitlines()[-1]
+            raise UsageError(f"every fit failed; the last error: {reason}") from None
+    return caught
+
+
+def _search_with_checkpoint(args, search, X, y, checkpoint):
+    """Fit the search, resuming from ``checkpoint`` when it is of this run.
+
+    The default checkpoint (in the output folder) of another run there is
+    replaced; a checkpoint named with ``--checkpoint`` is never thrown away.
+    """
+    try:
+        return _fit(search, X, y)
+    except OSError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        # CoarseToFineSearchCV refuses a checkpoint of another search (or
+        # unreadable) before any fit, with a message naming the file.
+        if not str(exc).startswith(f"Checkpoint {str(checkpoint)!r}"):
+            raise
+        reason = str(exc).split(". ")[0].split(" (")[0]
+        if args.checkpoint:
+            raise UsageError(f"{reason}; --no-resume starts afresh") from None
+    print(
+        f"note: {checkpoint} is of another run ({reason.split(' ', 2)[-1]}): "
+        "starting afresh"
+    )
+    os.unlink(checkpoint)
+    return _fit(search, X, y)
+
+
+def _remove_stale_outputs(out):
+    """Files of an earlier run in ``out`` that this stopped run did not redo."""
+    for name in (
+        "best_model.joblib",
+        "search.png",
+        "learning_curves.png",
+        "importance.png",
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
+
+
+def _interrupted(args, search, run, out, checkpoint, elapsed):
+    """Save what a stopped run finished; return the exit status (130)."""
+    rounds = _read_checkpoint(checkpoint)
+    results = None
+    try:
+        results = _checkpoint_results(search, rounds)
+    except Exception as exc:  # a checkpoint this version cannot read back
+        print(f"note: cannot list the finished candidates: {exc}")
+    _remove_stale_outputs(out)
+    n_rounds = sum(bool(r.get("complete", True)) for r in rounds or [])
+    written = []
+    print(f"\nInterrupted after {elapsed:.0f} s, {n_rounds} of {args.n_rounds} "
+          "rounds finished.")
+    if results is None:
+        with contextlib.suppress(FileNotFoundError):
+            (out / "cv_results.csv").unlink()
+    else:
+        print()
+        print(results_table(results, top=args.top))
+        save_cv_results(results, out / "cv_results.csv")
+        written.append(out / "cv_results.csv")
+        scores = np.asarray(results["mean_test_score"], dtype=float)
+        best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else None
+        run["best_score"] = None if best is None else float(scores[best])
+        run["best_params"] = None if best is None else _short(results["params"][best])
+    run.update(
+        status="interrupted",
+        seconds=round(elapsed, 2),
+        finished={
+            "rounds": n_rounds,
+            "candidates": 0 if results is None else len(results["params"]),
+        },
+        resumed_rounds=int(getattr(search, "n_restored_rounds_", 0)),
+        checkpoint=str(checkpoint) if rounds else None,
+    )
+    (out / "run.json").write_text(json.dumps(to_jsonable(run), indent=2) + "\n")
+    written.append(out / "run.json")
+    if rounds:
+        written.append(checkpoint)
+    print("Wrote:")
+    for path in written:
+        print(f"  {path}")
+    if rounds:
+        print("Run the same command again to resume from the checkpoint.")
+    return 130
+
+
+def _short(params):
+    return {k.split("__", 1)[-1]: v for k, v in params.items()}
+
+
 def tune(args):
     """Run ``skhp tune`` with parsed arguments; return the exit status."""
-    X, y, task, source, columns = _load(args)
+    data = _load(args)
+    X, y, task, columns = data.X, data.y, data.task, data.columns
     scoring = _scoring(args, task)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
-    _fit_batch_sizes(space, n_train=len(y) * (args.cv - 1) // args.cv)
+    n_train = len(y) * (args.cv - 1) // args.cv
+    _fit_batch_sizes(space, n_train=n_train)
     if args.n_iter < args.n_rounds:
         raise UsageError(
             f"--n-iter {args.n_iter} is fewer than one candidate per round"
         )
+    max_iter = _max_iter(args, n_train)
 
     out = Path(args.output)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output folder {out}: {exc.strerror}") from None
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pkl"
+    if args.no_resume:
+        with contextlib.suppress(FileNotFoundError):
+            checkpoint.unlink()
+    found = _read_checkpoint(checkpoint)
 
     estimator = _factory.make_estimator(
-        task, columns, max_iter=args.max_iter, random_state=args.seed
+        task, columns, max_iter=max_iter, random_state=args.seed
     )
     prefixed = {f"{_factory.STEP}__{k}": v for k, v in space.items()}
+    n_fits = args.n_iter * args.cv
+    test = ""
+    if data.X_test is not None:
+        test = f", and {len(data.y_test)} test samples ({data.test})"
     print(
         f"Tuning an MLP{'Classifier' if task == 'classification' else 'Regressor'} "
-        f"on {source.get('dataset', source.get('csv'))}: {X.shape[0]} samples, "
-        f"{_n_features(X, columns)}; "
-        f"{args.n_iter} candidates in {args.n_rounds} rounds, "
-        f"{args.cv}-fold CV, scoring {scoring}",
+        f"on {data.source.get('dataset', data.source.get('csv'))}: "
+        f"{X.shape[0]} samples, {_n_features(X, columns)}{test}; "
+        f"{args.n_iter} candidates in {args.n_rounds} rounds of {args.cv}-fold CV "
+        f"({n_fits} fits of up to {max_iter} epochs), scoring {scoring}",
         flush=True,
     )
+    if found:
+        print(f"Found {checkpoint}, {len(found)} of {args.n_rounds} rounds "
+              "done: resuming from it if it is of this same run")
+    run = {
+        "skhp_version": __version__,
+        "python": platform.python_version(),
+        "command": sys.argv,
+        "status": "finished",
+        "data": {
+            **data.source,
+            "task": task,
+            "n_samples": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+            "test": None
+            if data.X_test is None
+            else {"source": data.test, "n_samples": int(len(data.y_test))},
+            **({} if columns is None else {"columns": columns.to_dict()}),
+        },
+        "search": {
+            "n_iter": args.n_iter,
+            "n_rounds": args.n_rounds,
+            "cv": args.cv,
+            "scoring": scoring,
+            "seed": args.seed,
+            "max_iter": max_iter,
+            "space": raw_space,
+        },
+    }
     started = time.time()
     # One BLAS thread per process: the cores go to parallel fits, and OpenBLAS
     # threads spinning on a busy machine can make a fit 30 times slower.
     with threadpool_limits(1), _backend(args) as n_jobs:
+        n_workers = _n_workers(args, n_jobs)
+        per_fit = _time_per_fit(
+            estimator, prefixed, X, y, n_train, max_iter, args.seed
+        )
+        # Rounds a checkpoint holds are not run again (an estimate: the search
+        # decides whether the checkpoint is of this run).
+        left = n_fits
+        if found:
+            left = max(args.n_iter - sum(len(r["params"]) for r in found), 0) * args.cv
+        line = _estimate(
+            per_fit,
+            max_iter,
+            left,
+            n_workers if n_workers is None else min(n_workers, n_fits),
+            len(y),
+            n_train,
+            plots=not args.no_plots,
+        )
+        if line:
+            print(line, flush=True)
         search = _factory.make_search(
             estimator,
             prefixed,
@@ -265,28 +608,18 @@ def tune(args):
             scoring=recording_scorer(estimator, scoring),
             n_jobs=n_jobs,
             random_state=args.seed,
-        )
+        ).set_params(checkpoint=str(checkpoint))
         if not args.quiet:
-            search.set_callbacks(SearchProgress(n_rounds=args.n_rounds))
-        # scikit-learn passes these filters on to its workers: a small epoch
-        # budget is expected to stop before convergence.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            # Tiny data sets: a mini-batch larger than the fold is the whole fold.
-            warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
-            # Failed candidates are summed up below, in one line.
-            warnings.filterwarnings("ignore", message=".*test scores are non-finite")
-            warnings.simplefilter("always", FitFailedWarning)
-            try:
-                search.fit(X, y)
-            except ValueError as exc:
-                if "fits failed" not in str(exc):
-                    raise
-                # scikit-learn lists every failure; the last line is the reason.
-                reason = str(exc).strip().splitlines()[-1]
-                raise UsageError(
-                    f"every fit failed; the last error: {reason}"
-                ) from None
+            # A resumed search counts the fits of its rounds as they start.
+            search.set_callbacks(
+                SearchProgress(n_rounds=args.n_rounds, n_fits=None if found else n_fits)
+            )
+        try:
+            caught = _search_with_checkpoint(args, search, X, y, checkpoint)
+        except KeyboardInterrupt:
+            return _interrupted(
+                args, search, run, out, checkpoint, time.time() - started
+            )
     elapsed = time.time() - started
 
     for warning in caught:
@@ -316,45 +649,44 @@ def tune(args):
         print()
         print(importance_table(importance))
 
+    test_score = None
+    if data.X_test is not None:
+        # The scorer of the search, unwrapped from the progress recorder.
+        test_score = float(
+            get_scorer(scoring)(search.best_estimator_, data.X_test, data.y_test)
+        )
+    n_restored = int(getattr(search, "n_restored_rounds_", 0))
     save_cv_results(search, out / "cv_results.csv")
     joblib.dump(search.best_estimator_, out / "best_model.joblib")
-    run = {
-        "skhp_version": __version__,
-        "python": platform.python_version(),
-        "command": sys.argv,
-        "data": {
-            **source,
-            "task": task,
-            "n_samples": int(X.shape[0]),
-            "n_features": int(X.shape[1]),
-            **({} if columns is None else {"columns": columns.to_dict()}),
-        },
-        "search": {
-            "n_iter": args.n_iter,
-            "n_rounds": args.n_rounds,
-            "cv": args.cv,
-            "scoring": scoring,
-            "seed": args.seed,
-            "max_iter": args.max_iter,
-            "space": raw_space,
-        },
-        "seconds": round(elapsed, 2),
-        "best_score": float(search.best_score_),
-        "best_params": {
-            k.split("__", 1)[-1]: v for k, v in search.best_params_.items()
-        },
-        "importance": None
+    run.update(
+        seconds=round(elapsed, 2),
+        resumed_rounds=n_restored,
+        best_score=float(search.best_score_),
+        test_score=test_score,
+        best_params=_short(search.best_params_),
+        importance=None
         if importance is None
         else dict(zip(importance.names, importance.importances)),
-    }
+    )
     (out / "run.json").write_text(json.dumps(to_jsonable(run), indent=2) + "\n")
+    # The run is over: a rerun starts afresh.
+    with contextlib.suppress(FileNotFoundError):
+        checkpoint.unlink()
 
     written = [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
     if not args.no_plots:
         with threadpool_limits(1):
-            nets = _learning_curves(search, X, y, task, columns, args)
+            nets = _learning_curves(search, X, y, task, columns, args, max_iter)
         written += _draw(search, importance, nets, out)
-    print(f"\nBest score {search.best_score_:.4f} in {elapsed:.0f} s. Wrote:")
+    if n_restored:
+        print(f"\nResumed {n_restored} round{'s' if n_restored > 1 else ''} "
+              f"from {checkpoint}.")
+    summary = (
+        f"\nBest {scoring}: {search.best_score_:.4f} in {args.cv}-fold CV"
+    )
+    if test_score is not None:
+        summary += f", {test_score:.4f} on the {len(data.y_test)} test samples"
+    print(f"{summary}; {elapsed:.0f} s. Wrote:")
     for path in written:
         print(f"  {path}")
     return 0
