@@ -102,7 +102,9 @@ def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
     # the band the search reports around its elites (in 1 - beta coordinates).
     sampled = {
         (r, j)
-        for r, j, o in zip(rounds_search.cv_results_["round"], origins.region, origins.origin)
+        for r, j, o in zip(
+            rounds_search.cv_results_["round"], origins.region, origins.origin
+        )
         if o == "region"
     }
     assert {f"round {r + 1}: region {j}" for r, j in sampled} == set(boxes)
@@ -150,7 +152,8 @@ def test_origins_of_candidates(ridge_search):
         # The search's own counts: each region's candidates, one explorer
         # (explore_fraction 0.1 of 8), swaps for the rest.
         for j, region in enumerate(entry["regions"]):
-            assert np.sum((rounds == r) & (origins.region == j)) == region["n_candidates"]
+            in_region = (rounds == r) & (origins.region == j)
+            assert np.sum(in_region) == region["n_candidates"]
         assert np.sum(here == "exploration") == 1
         assert np.sum(here == "swap") >= 1
         best = results["params"][int(np.argmax(np.where(rounds < r, scores, -np.inf)))]

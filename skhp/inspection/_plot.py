@@ -253,7 +253,8 @@ def plot_search(search, x=None, y=None, *, ax=None):
                 drew_box = True
                 if yb is None:  # the region bounds x only
                     for edge in (x0, x1):
-                        ax.axvline(edge, color=color, linestyle="--", lw=1, gid="region")
+                        ax.axvline(edge, color=color, linestyle="--", lw=1,
+                                   gid=f"round {r + 1}: region {j}")
                     drawn_x += [x0, x1]
                     continue
                 y0, y1 = yb
@@ -286,7 +287,8 @@ def plot_search(search, x=None, y=None, *, ax=None):
         if drew_box:
             handles.append(
                 Line2D([], [], color="dimgrey", linestyle="--", lw=1.3,
-                       label="a round's zoom region: where it\nsampled, around its elites")
+                       label="a round's zoom region: where it\n"
+                             "sampled, around its elites")
             )
         ax.set_title("Coarse-to-fine search: where each round sampled")
     else:
@@ -445,7 +447,9 @@ def _clip_r2(ax, curves):
     low = -0.1 * max(span, 0.1)
     if values.min() >= low:
         return ""
-    lowest, epoch = min((np.nanmin(c), int(np.nanargmin(c)) + 1) for c in curves if len(c))
+    lowest, epoch = min(
+        (np.nanmin(c), int(np.nanargmin(c)) + 1) for c in curves if len(c)
+    )
     ax.set_ylim(low, values.max() + 0.05 * max(span, 0.1))
     return (
         f"R$^2$ axis cut at {low:.2g} (below 0 is worse than predicting the mean); "
