@@ -91,7 +91,7 @@ def _inside(box, x, y):
 def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
     ax = plot_search(rounds_search)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[:3] == ["round 1: whole-space design", "round 2", "round 3"]
+    assert labels[:3] == ["round 0: whole-space design", "round 1", "round 2"]
     assert "zooms in" not in ax.get_title()
     regions = round_regions(rounds_search)
     assert len(regions) == 3
@@ -107,16 +107,16 @@ def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
         )
         if o == "region"
     }
-    assert {f"round {r + 1}: region {j}" for r, j in sampled} == set(boxes)
+    assert {f"round {r}: region {j}" for r, j in sampled} == set(boxes)
     params = rounds_search.cv_results_["params"]
     for i, p in enumerate(params):
         if origins.origin[i] != "region":
             continue
         r = rounds_search.cv_results_["round"][i]
-        box = boxes[f"round {r + 1}: region {origins.region[i]}"]
+        box = boxes[f"round {r}: region {origins.region[i]}"]
         assert _inside(box, p["mlp__learning_rate_init"], 1 - p["mlp__beta_1"])
     for r, j in sampled:
-        region, box = regions[r][j], boxes[f"round {r + 1}: region {j}"]
+        region, box = regions[r][j], boxes[f"round {r}: region {j}"]
         for lr in region["mlp__learning_rate_init"]:
             for beta in region["mlp__beta_1"]:
                 assert _inside(box, lr, 1 - beta)
@@ -163,6 +163,43 @@ def test_origins_of_candidates(ridge_search):
     # A column of the search's own wins over the reading back.
     told = {**results, "origin": np.array(["design"] * len(rounds))}
     assert set(candidate_origins(told).origin) == {"design"}
+
+
+def test_halving_rounds_draw_each_candidate_once():
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from skhp import CoarseToFineSearchCV
+
+    Xd, yd = load_diabetes(return_X_y=True)
+    space = {
+        "alpha": loguniform(1e-4, 1e2),
+        "tol": loguniform(1e-5, 1e-1),
+        "solver": ["auto", "svd", "cholesky", "lsqr"],
+    }
+    search = CoarseToFineSearchCV(
+        Ridge(), space, n_iter=18, n_rounds=3, cv=3, random_state=0,
+        resource="n_samples",
+    ).fit(Xd, yd)
+    results = search.cv_results_
+    assert np.max(results["rung"]) >= 1  # promoted candidates have two rows
+    origins = candidate_origins(search)
+    # A promoted candidate keeps the origin of its first rung's row.
+    for i in np.flatnonzero(results["rung"] > 0):
+        (j,) = [
+            k for k in np.flatnonzero(results["rung"] == 0)
+            if results["params"][k] == results["params"][i]
+            and results["round"][k] == results["round"][i]
+        ]
+        assert origins.origin[i] == origins.origin[j]
+    ax = plot_search(search)
+    points = [c for c in ax.collections if (c.get_gid() or "").startswith("round")]
+    n_points = sum(len(c.get_offsets()) for c in points if "swap" not in c.get_gid())
+    n_swaps = sum(len(c.get_offsets()) for c in points if "swap" in c.get_gid())
+    assert n_points + n_swaps == 18  # each candidate once
+    star = [c for c in ax.collections if c.get_gid() == "best"][0].get_offsets()[0]
+    best = search.best_params_
+    np.testing.assert_allclose(star, [best["alpha"], best["tol"]])
 
 
 def test_search_marks_origins_sizes_and_keeps_best_inside(ridge_search):

@@ -11,6 +11,7 @@ import numpy as np
 
 from skhp.inspection._importance import hyperparameter_importance
 from skhp.inspection._results import (
+    candidate_key,
     candidate_origins,
     cv_results_of,
     round_regions,
@@ -135,6 +136,27 @@ def _region_box(region, x, y, fx, fy, points):
     return (xs.min(), xs.max()), (ys.min(), ys.max())
 
 
+def _last_rungs(search, results):
+    """Rows to draw, and each row's rung (0 without successive halving).
+
+    With successive halving a candidate has one row per rung it reached; it
+    is drawn once, from its highest rung's row.
+    """
+    n = len(results["params"])
+    if "rung" not in results:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=int)
+    rung = np.asarray(results["rung"], dtype=int)
+    rounds = rounds_of(results)
+    rounds = np.zeros(n, dtype=int) if rounds is None else rounds
+    ignore = {getattr(search, "resource", None)}
+    last = {}
+    for i in np.argsort(rung, kind="stable"):
+        last[rounds[i], candidate_key(results["params"][i], ignore)] = i
+    shown = np.zeros(n, dtype=bool)
+    shown[list(last.values())] = True
+    return shown, rung
+
+
 def plot_search(search, x=None, y=None, *, ax=None):
     """Draw the candidates of a search on two of its hyperparameters.
 
@@ -194,15 +216,17 @@ def plot_search(search, x=None, y=None, *, ax=None):
     fy = _axis(ax, "y", y, y_scale)
     px, py = fx(xs), fy(ys)
     scores = np.asarray(results["mean_test_score"], dtype=float)
-    ok = np.isfinite(scores)
-    # Point size grows with the score's rank among the candidates that fitted.
+    shown, rung = _last_rungs(search, results)
+    ok = np.isfinite(scores) & shown
+    # Point size grows with the score's rank among the candidates that fitted
+    # (with successive halving: by the rung reached, then by score there).
     small, large = _SIZE_RANGE
     size = np.full(len(scores), 30.0)
     if ok.sum() > 1:
-        ranks = np.argsort(np.argsort(scores[ok]))
+        ranks = np.argsort(np.lexsort((scores[ok], rung[ok])))
         size[ok] = small + (large - small) * ranks / (ok.sum() - 1)
     # What the axes must hold, in plot coordinates.
-    drawn_x, drawn_y = list(px), list(py)
+    drawn_x, drawn_y = list(px[shown]), list(py[shown])
 
     handles = []
     rounds = rounds_of(results if isinstance(search, dict) else search)
@@ -213,7 +237,8 @@ def plot_search(search, x=None, y=None, *, ax=None):
         for r in np.unique(rounds):
             color = colors(r % 10)
             first = np.all(origin[rounds == r] == "design")
-            label = f"round {r + 1}" + (": whole-space design" if first else "")
+            # Numbered from 0, as the round column of cv_results_.
+            label = f"round {r}" + (": whole-space design" if first else "")
             for kind, marker in _MARKERS.items():
                 sel = (rounds == r) & ok & (origin == kind)
                 if not sel.any():
@@ -231,7 +256,7 @@ def plot_search(search, x=None, y=None, *, ax=None):
                     linewidth=1.6 if swap else 0.4,
                     alpha=0.85,
                     zorder=7 if swap else 3,
-                    gid=f"round {r + 1}: {kind}",
+                    gid=f"round {r}: {kind}",
                 )
             handles.append(
                 Line2D([], [], linestyle="", marker="o", markersize=7, color=color,
@@ -254,7 +279,7 @@ def plot_search(search, x=None, y=None, *, ax=None):
                 if yb is None:  # the region bounds x only
                     for edge in (x0, x1):
                         ax.axvline(edge, color=color, linestyle="--", lw=1,
-                                   gid=f"round {r + 1}: region {j}")
+                                   gid=f"round {r}: region {j}")
                     drawn_x += [x0, x1]
                     continue
                 y0, y1 = yb
@@ -268,7 +293,7 @@ def plot_search(search, x=None, y=None, *, ax=None):
                         linestyle="--",
                         linewidth=1.3,
                         zorder=2,
-                        gid=f"round {r + 1}: region {j}",
+                        gid=f"round {r}: region {j}",
                     )
                 )
                 drawn_x += [x0, x1]
@@ -304,22 +329,26 @@ def plot_search(search, x=None, y=None, *, ax=None):
         )
         ax.figure.colorbar(points, ax=ax, label="mean test score")
         ax.set_title("Search: candidates coloured by score")
-    if (~ok).any():
+    failed = shown & ~np.isfinite(scores)
+    if failed.any():
         handles.append(
-            ax.scatter(px[~ok], py[~ok], marker="x", color="grey", label="failed",
-                       zorder=3)
+            ax.scatter(px[failed], py[failed], marker="x", color="grey",
+                       label="failed", zorder=3)
         )
     if ok.sum() > 1:
         # What a point's size means: the scores of the smallest and largest.
-        for area, score, word in ((small, scores[ok].min(), "worst"),
-                                  (large, scores[ok].max(), "best")):
+        order = np.flatnonzero(ok)[np.lexsort((scores[ok], rung[ok]))]
+        for area, score, word in ((small, scores[order[0]], "worst"),
+                                  (large, scores[order[-1]], "best")):
             handles.append(
                 Line2D([], [], linestyle="", marker="o", markersize=np.sqrt(area),
                        markerfacecolor="white", markeredgecolor="black",
                        markeredgewidth=0.6, label=f"size: {word} score {score:.4f}")
             )
     if ok.any():
-        best = np.flatnonzero(ok)[np.argmax(scores[ok])]
+        best = getattr(search, "best_index_", None)
+        if not isinstance(best, numbers.Integral) or not ok[best]:
+            best = np.flatnonzero(ok)[np.argmax(scores[ok])]
         handles.append(
             ax.scatter(
                 px[best],

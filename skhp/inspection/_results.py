@@ -180,13 +180,17 @@ def candidate_origins(search):
         return None
     params = results["params"]
     scores = np.asarray(results[_zoom_key(search, results)], dtype=float)
-    ignore = _drawn_afresh(search)
+    # With successive halving, one row per candidate and rung: the proposals
+    # are the first rung's rows, and the zoom ranks by rung reached, then score.
+    rung = np.asarray(results.get("rung", np.zeros(n)), dtype=int)
+    ignore = _drawn_afresh(search) | {getattr(search, "resource", None)}
     origin = np.full(n, "exploration", dtype=object)
     region = np.full(n, -1)
     for r, entry in enumerate(described):
         if not isinstance(entry, dict):
             return None
-        idx = np.flatnonzero(rounds == entry.get("round", r))
+        r = entry.get("round", r)
+        idx = np.flatnonzero((rounds == r) & (rung == 0))
         regions = entry.get("regions", [])
         if entry.get("width", 1.0) >= 1 or not regions:
             origin[idx] = "design" if r == 0 else "exploration"
@@ -195,8 +199,9 @@ def candidate_origins(search):
         earlier = np.flatnonzero((rounds < r) & np.isfinite(scores))
         n_swaps = 0
         if len(earlier):
-            # Ties go to the earliest candidate, as the zoom ranks them.
-            best = params[earlier[np.argmax(scores[earlier])]]
+            # Ties go to the earliest row, as the zoom ranks candidates.
+            top = earlier[rung[earlier] == rung[earlier].max()]
+            best = params[top[np.argmax(scores[top])]]
             limit = len(idx) - sum(in_regions)
             while n_swaps < limit and _one_choice_changed(
                 best, params[idx[n_swaps]], ignore
@@ -208,7 +213,20 @@ def candidate_origins(search):
             origin[idx[start : start + m]] = "region"
             region[idx[start : start + m]] = j
             start += m
+    # Later rungs' rows are the same candidates, promoted.
+    first = {}
+    for i in np.flatnonzero(rung == 0):
+        first[rounds[i], candidate_key(params[i], ignore)] = i
+    for i in np.flatnonzero(rung > 0):
+        j = first.get((rounds[i], candidate_key(params[i], ignore)))
+        if j is not None:
+            origin[i], region[i] = origin[j], region[j]
     return Bunch(origin=origin, region=region)
+
+
+def candidate_key(params, ignore=()):
+    """A hashable key of a candidate's parameters, leaving out ``ignore``."""
+    return tuple(sorted((k, repr(v)) for k, v in params.items() if k not in ignore))
 
 
 # Parameters that are betas whatever values a few candidates happened to get.
