@@ -195,6 +195,8 @@ class SearchProgress:
         callback_close_listener(self._handle)
         # Called while the exception that stopped the search, if any, propagates.
         error = sys.exc_info()[1]
+        if error is not None and not self.lines_:
+            return  # refused before any round began: the error says it all
         if isinstance(error, KeyboardInterrupt):
             ending = "interrupted"
         elif error is not None:

@@ -264,3 +264,60 @@ def test_dask_local_cluster(tmp_path, capsys):
     assert "running on Dask" in captured.err
     # The worker process sent its fits back to the progress line.
     assert "done: 4 fits" in captured.err
+
+
+def test_version(capsys):
+    import skhp
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"skhp {skhp.__version__}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "skhp", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"skhp {skhp.__version__}\n"
+
+
+def test_the_run_time_is_estimated_before_the_search(tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(
+        ["tune", "--dataset", "iris", *TINY, "--n-jobs", "2", "--no-plots",
+         "--output", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert status == 0
+    lines = captured.out.splitlines()
+    estimate = [i for i, line in enumerate(lines) if line.startswith("Estimated")]
+    assert estimate and lines[estimate[0] - 1].startswith("Tuning an MLPClassifier")
+    assert lines[estimate[0]].startswith("Estimated time: about ")
+    assert " on 2 cores (one fit of 5 epochs: about " in lines[estimate[0]]
+
+
+def test_estimate_counts_parallel_waves_and_refits():
+    from skhp.cli._tune import _estimate
+
+    # 90 fits on 2 cores: 45 waves, plus the refit on 3/2 of a fold's samples.
+    line = _estimate(2.0, 30, 90, 2, 10_000, 6_667, plots=False)
+    assert line.startswith("Estimated time: about 2 minutes on 2 cores")
+    assert "one fit of 30 epochs: about 2.0 s" in line
+    # Long runs say how to shorten them.
+    assert "--max-samples" in _estimate(20.0, 30, 90, 2, 10_000, 6_667, plots=True)
+    assert "Dask" in _estimate(2.0, 30, 90, None, 10_000, 6_667, plots=False)
+
+
+@pytest.mark.parametrize(
+    "n_train, epochs", [(100, 100), (958, 100), (6_667, 30), (40_000, 10)]
+)
+def test_default_epochs_shrink_on_large_data(n_train, epochs):
+    from skhp.cli._args import build_parser
+    from skhp.cli._tune import _max_iter
+
+    args = build_parser().parse_args(["tune"])
+    assert _max_iter(args, n_train) == epochs
+    args = build_parser().parse_args(["tune", "--max-iter", "7"])
+    assert _max_iter(args, n_train) == 7

@@ -424,20 +424,19 @@ def _search_with_checkpoint(args, search, X, y, checkpoint):
     """
     try:
         return _fit(search, X, y)
-    except OSError as exc:
-        raise UsageError(str(exc)) from None
+    except OSError as exc:  # the checkpoint cannot be written
+        raise UsageError(exc.strerror or str(exc)) from None
     except ValueError as exc:
         # CoarseToFineSearchCV refuses a checkpoint of another search (or
         # unreadable) before any fit, with a message naming the file.
-        if not str(exc).startswith(f"Checkpoint {str(checkpoint)!r}"):
+        named = f"Checkpoint {str(checkpoint)!r} "
+        if not str(exc).startswith(named):
             raise
-        reason = str(exc).split(". ")[0].split(" (")[0]
+        # Its first sentence, without the list of what may differ.
+        reason = str(exc)[len(named) :].split(". ")[0].split(" (")[0]
         if args.checkpoint:
-            raise UsageError(f"{reason}; --no-resume starts afresh") from None
-    print(
-        f"note: {checkpoint} is of another run ({reason.split(' ', 2)[-1]}): "
-        "starting afresh"
-    )
+            raise UsageError(f"{named}{reason}; --no-resume starts afresh") from None
+    print(f"note: {checkpoint} {reason}: starting afresh")
     os.unlink(checkpoint)
     return _fit(search, X, y)
 
