@@ -51,9 +51,9 @@ DEFAULT_SPACE = {
 #: more dimension each for 30 candidates, and dropout's slower epochs); see
 #: docs/mlp_benchmarks.md. They pay where a network overfits.
 #: Decoupled decay shrinks the weights by learning_rate * weight_decay per
-#: step, so at this command's budget (100 epochs, a few thousand steps at a
-#: rate near 1e-3) a decay below 1e-2 does nothing and one near 10 costs
-#: accuracy; the lowest decade here stands for "off".
+#: step, so at the budget this command gives small data (100 epochs, a few
+#: thousand steps at a rate near 1e-3) a decay below 1e-2 does nothing and
+#: one near 10 costs accuracy; the lowest decade here stands for "off".
 REGULARIZATION_SPACE = {
     "dropout": {"uniform": [0.0, 0.5]},
     "weight_decay": {"loguniform": [1e-3, 1.0]},
