@@ -1038,14 +1038,23 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return []
         previous = self.cv_results_
         scores = self._zoom_scores(previous)
-        order = np.argsort(np.where(np.isnan(scores), -np.inf, -scores), kind="stable")
+        if "n_resources" in previous:
+            # Only candidates scored on the whole resource rank against each other.
+            top = previous["n_resources"] == np.max(previous["n_resources"])
+            scores = np.where(top, scores, np.nan)
+        # best first, failed (NaN) candidates last
+        order = np.argsort(np.where(np.isnan(scores), np.inf, -scores), kind="stable")
         seeds = []
         for i in order:
             if not np.isfinite(scores[i]):
                 break
+            params = previous["params"][i]
+            if "n_resources" in previous:
+                # the resource was set by the rung, not drawn from the space
+                params = {k: v for k, v in params.items() if k != self.resource}
             # None for a candidate outside the current space (to_unit refuses
             # values a distribution does not draw, rather than clamping them).
-            located = space.locate(previous["params"][i])
+            located = space.locate(params)
             if located is not None:
                 seeds.append(located)
             if len(seeds) >= max(1, first_round_size // 2):

@@ -472,6 +472,20 @@ def test_warm_start_reuses_previous_best():
     assert len(s.cv_results_["params"]) == 30
 
 
+def test_warm_start_reuses_previous_best_when_some_candidates_failed():
+    # failed (NaN) candidates rank last: they once sorted first and left no seed
+    s = CoarseToFineSearchCV(Surface(fail_above=1e-2), SPACE, n_iter=12, n_rounds=2,
+                             cv=2, random_state=0, warm_start=True)
+    with pytest.warns(UserWarning):
+        s.fit(X0, Y0)
+    previous = s.cv_results_
+    assert np.isnan(previous["mean_test_score"]).any()
+    best = previous["params"][s.best_index_]
+    with pytest.warns(UserWarning):
+        s.fit(X0 + 1, Y0)
+    assert _keys([s.cv_results_["params"][0]]) == _keys([best])
+
+
 # -- checkpoints ------------------------------------------------------------------------
 def test_checkpoint_restores_completed_rounds(tmp_path):
     path = tmp_path / "search.ckpt"

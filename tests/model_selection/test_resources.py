@@ -255,3 +255,16 @@ def test_sgd_classifier_max_iter_is_retrained():
         X, Y, cv=CV,
     )
     assert_allclose(s.cv_results_["mean_test_score"][top], straight["test_score"].mean())
+
+
+def test_warm_start_retunes_from_the_best_at_max_resources():
+    s = search(warm_start=True, n_rounds=1, n_iter=9).fit(X, Y)
+    res = s.cv_results_
+    top = np.flatnonzero(res["n_resources"] == 9)
+    best = {k: v for k, v in res["params"][s.best_index_].items() if k != "max_iter"}
+    s.fit(X[::-1], Y[::-1])
+    first_round = s.cv_results_["params"][0]
+    # round 0 starts with the previous best, its resource set by the rung
+    assert {k: v for k, v in first_round.items() if k != "max_iter"} == best
+    assert first_round["max_iter"] == s.n_resources_[0]
+    assert len(top) == 1
