@@ -27,6 +27,7 @@ from sklearn.model_selection import HalvingRandomSearchCV, RandomizedSearchCV
 from threadpoolctl import threadpool_limits
 
 from skhp import CoarseToFineSearchCV, layer_sizes, loguniform, loguniform_int, reverse_loguniform
+from _zoom_variants import FactorizedScreen, FactorizedScreenCrossover, JointScreen, KernelsOnly
 
 BUDGET = 60
 R_MAX = 27  # full fidelity of the synthetic surfaces, for successive halving
@@ -149,11 +150,16 @@ def _regret(task, params):
 
 
 def run_c2f(task, seed, sampler=None, **kw):
+    """Regret of CoarseToFineSearchCV, its zoom done by ``sampler`` (a ZoomSampler
+    subclass from _zoom_variants) when given."""
     cls = CoarseToFineSearchCV
     if sampler is not None:
-        cls = type("Variant", (CoarseToFineSearchCV,), {"_sampler_options": sampler})
+        if not hasattr(CoarseToFineSearchCV, "_sampler_class"):
+            raise RuntimeError("this CoarseToFineSearchCV takes no _sampler_class: "
+                               "a variant would silently run the default zoom")
+        cls = type("Variant", (CoarseToFineSearchCV,), {"_sampler_class": sampler})
     s = cls(Surface(task=task), TASKS[task]["space"], n_iter=BUDGET,
-                             cv=ONE_SPLIT, random_state=seed, refit=False, **kw)
+            cv=ONE_SPLIT, random_state=seed, refit=False, **kw)
     return _regret(task, s.fit(X_DUMMY, Y_DUMMY).best_params_)
 
 
@@ -267,14 +273,12 @@ VARIANTS = {
     # switch off the later ingredients of the design one by one.
     "default: multi-region, TPE screen, crossover, category swaps": {},
     "naive zoom (best only, box shrinks, no exploration)": dict(
-        elite_fraction=1e-9, max_regions=1, explore_fraction=0.0,
-        sampler={"screen": False, "crossover": 0.0, "swaps": False}),
-    "CEM (one region around the elites, no screen)": dict(
-        max_regions=1, sampler={"screen": False, "crossover": 0.0, "swaps": False}),
-    "multi-region kernels, no screen": dict(sampler={"screen": False, "crossover": 0.0, "swaps": False}),
-    "multi-region, joint-kernel screen": dict(sampler={"screen": True, "crossover": 0.0, "swaps": False}),
-    "multi-region, factorized screen": dict(sampler={"crossover": 0.0, "swaps": False}),
-    "multi-region, factorized screen + crossover": dict(sampler={"swaps": False}),
+        elite_fraction=1e-9, max_regions=1, explore_fraction=0.0, sampler=KernelsOnly),
+    "CEM (one region around the elites, no screen)": dict(max_regions=1, sampler=KernelsOnly),
+    "multi-region kernels, no screen": dict(sampler=KernelsOnly),
+    "multi-region, joint-kernel screen": dict(sampler=JointScreen),
+    "multi-region, factorized screen": dict(sampler=FactorizedScreen),
+    "multi-region, factorized screen + crossover": dict(sampler=FactorizedScreenCrossover),
     "default, single region": dict(max_regions=1),
     "default, explore 0.2": dict(explore_fraction=0.2),
     "default, no exploration": dict(explore_fraction=0.0),

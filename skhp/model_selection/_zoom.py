@@ -27,10 +27,16 @@ Every candidate's key is checked against all keys seen; a duplicate is redrawn
 wider, then replaced by exploration, then (small finite spaces) by enumerating
 what is left. The sampler is a pure function of its seed, the round number, the
 history and the Sobol' counters, which is what makes checkpoints replayable.
+
+This is the design that won on benchmarks/search_quality.py; the ones that lost
+(no screen, a joint-kernel screen, no crossover, no swaps) are subclasses in
+benchmarks/_zoom_variants.py, each overriding the one step below that it
+changes (``_draw_region``, ``_screen``, ``_crossover``, ``_swap_categories``).
 """
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import qmc
@@ -39,6 +45,9 @@ from ._space import _ENUMERATE_LIMIT
 
 # Share of a region's categorical draws that ignore the elites.
 _CATEGORICAL_EXPLORATION = 0.2
+# Chance that a numeric coordinate of a region draw is borrowed from another
+# elite (see _crossover).
+_CROSSOVER_RATE = 0.5
 # Redraws of a duplicate before falling back to exploration.
 _MAX_REDRAWS = 12
 # Candidates drawn per candidate kept when screening a region (see _screen).
@@ -98,6 +107,51 @@ def _reflect(u):
     return np.minimum(u, np.nextafter(1.0, 0.0))
 
 
+# Where a proposal comes from: report["origins"] holds one of these per proposal.
+ORIGINS = ("design", "warm start", "exploration", "swap", "region", "enumerated")
+
+
+class _Batch:
+    """A round's proposals as they are accepted, each with its origin.
+
+    ``add`` refuses a candidate whose key was seen (in earlier rounds or in
+    this one), so no candidate is proposed twice.
+    """
+
+    def __init__(self, space, seen):
+        self.space = space
+        self.seen = set(seen)
+        self.proposals = []
+        self.origins = []
+        self.region_of = []
+
+    def __len__(self):
+        return len(self.proposals)
+
+    def add(self, s, u, params, origin, region=-1):
+        """Accept ``(s, u, params)`` unless its key was seen; True if accepted.
+
+        ``region`` is the index of the candidate's zoom region in the round's
+        report, -1 for a candidate drawn outside regions.
+        """
+        key = self.space.subspaces[s].key(params, u)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        self.proposals.append((s, u, params))
+        self.origins.append(origin)
+        self.region_of.append(region)
+        return True
+
+
+class _Contrast(NamedTuple):
+    """What a region's pool is screened against (see ZoomSampler._screen)."""
+
+    good: np.ndarray  # the sub-space's elites, best first (n_good, n_units)
+    good_weights: np.ndarray  # their log-rank weights
+    bad: np.ndarray  # other valid candidates of the sub-space (n_bad, n_units)
+
+
 def _largest_remainder(weights, n):
     weights = np.asarray(weights, dtype=float)
     raw = weights / weights.sum() * n
@@ -121,11 +175,8 @@ class ZoomSampler:
 
     def __init__(
         self, space, seed, *, elite_fraction=0.15, explore_fraction=0.1,
-        zoom_factor=0.7, max_regions=3, screen="factorized", crossover=0.5, swaps=True,
+        zoom_factor=0.7, max_regions=3,
     ):
-        self.swaps = swaps
-        self.screen = screen
-        self.crossover = crossover
         self.space = space
         self.seed = int(seed)
         self.elite_fraction = elite_fraction
@@ -170,8 +221,15 @@ class ZoomSampler:
         """Full width, in unit coordinates, of the regions of a round."""
         return self.zoom_factor ** round_idx
 
-    def _regions(self, elites, width):
-        """Greedy grouping of elites (best first) into at most max_regions."""
+    def _regions(self, elites, width, rank_weights):
+        """Greedy grouping of elites (best first) into at most max_regions.
+
+        A region is a dict: ``subspace``, ``members`` (its elites, best first),
+        ``ranks`` and ``weights`` (their ranks among all elites and log-rank
+        weights), ``donors`` (every elite of its sub-space, best first, as an
+        array: what crossover borrows from) and ``n_candidates`` (proposals
+        accepted in it so far).
+        """
         regions = []
         for rank, rec in enumerate(elites):
             sub = self.space.subspaces[rec["subspace"]]
@@ -186,6 +244,12 @@ class ZoomSampler:
             else:
                 if len(regions) < self.max_regions:
                     regions.append({"subspace": rec["subspace"], "members": [rec], "ranks": [rank]})
+        for region in regions:
+            sub = self.space.subspaces[region["subspace"]]
+            region["weights"] = [rank_weights[r] for r in region["ranks"]]
+            donors = [e["u"] for e in elites if e["subspace"] == sub.index][:_MAX_GOOD]
+            region["donors"] = np.array(donors).reshape(len(donors), sub.n_units)
+            region["n_candidates"] = 0
         return regions
 
     def _sample_region(self, region, n, sigma, rng):
@@ -194,16 +258,7 @@ class ZoomSampler:
         w = np.array(region["weights"])
         parents = rng.choice(len(members), size=n, p=w / w.sum())
         M = np.array([m["u"] for m in members], dtype=float).reshape(len(members), sub.n_units)
-        U = M[parents]
-        donors = region.get("donors")
-        if self.crossover and donors is not None and len(donors) > 1 and sub.num_units.size:
-            # Coordinates borrowed from other elites: good values of separate
-            # parameters combine, as TPE's independent densities allow.
-            mask = rng.random((n, sub.num_units.size)) < self.crossover
-            pick = rng.integers(len(donors), size=(n, sub.num_units.size))
-            cols = U[:, sub.num_units]
-            cols[mask] = donors[pick, np.broadcast_to(sub.num_units, pick.shape)][mask]
-            U[:, sub.num_units] = cols
+        U = self._crossover(M[parents], sub, region["donors"], rng)
         if sub.num_units.size:
             noise = rng.standard_normal((n, sub.num_units.size)) * sigma
             U[:, sub.num_units] = _reflect(U[:, sub.num_units] + noise)
@@ -218,25 +273,20 @@ class ZoomSampler:
             U[:, col] = (idx + rng.random(n)) / dim.n_choices
         return U
 
-    def _log_kernel(self, sub, X, C, sigma):
-        """log of the product kernel between the rows of X and C (n_X, n_C).
+    def _crossover(self, U, sub, donors, rng):
+        """Numeric coordinates of the parents ``U`` borrowed from other elites.
 
-        Gaussian on numeric coordinates, Aitchison-Aitken on categorical ones,
-        the same kernels the region sampler draws from.
+        Good values of separate parameters combine, as TPE's independent
+        densities allow. ``U`` is changed in place and returned.
         """
-        out = np.zeros((len(X), len(C)))
-        if sub.num_units.size and len(C):
-            Xn, Cn = X[:, sub.num_units], C[:, sub.num_units]
-            d2 = (Xn**2).sum(1)[:, None] + (Cn**2).sum(1)[None, :] - 2 * Xn @ Cn.T
-            out -= 0.5 * np.maximum(d2, 0) / sigma**2
-            out -= sub.num_units.size * np.log(sigma * np.sqrt(2 * np.pi))
-        for dim in sub.cat_dims:
-            col = sub.slices[dim.name].start
-            same = dim.indices(X[:, col])[:, None] == dim.indices(C[:, col])[None, :]
-            eps = _CATEGORICAL_EXPLORATION
-            k = dim.n_choices
-            out += np.where(same, np.log(1 - eps + eps / k), np.log(eps / k))
-        return out
+        if len(donors) > 1 and sub.num_units.size:
+            n = len(U)
+            mask = rng.random((n, sub.num_units.size)) < _CROSSOVER_RATE
+            pick = rng.integers(len(donors), size=(n, sub.num_units.size))
+            cols = U[:, sub.num_units]
+            cols[mask] = donors[pick, np.broadcast_to(sub.num_units, pick.shape)][mask]
+            U[:, sub.num_units] = cols
+        return U
 
     def _log_density_factorized(self, sub, X, C, w, sigma):
         """log of a product over coordinates of 1-d kernel mixtures (as in TPE),
@@ -256,62 +306,45 @@ class ZoomSampler:
             out += np.log(p[dim.indices(X[:, col])])
         return out
 
-    def _screen(self, sub, pool, m, good, good_w, bad, sigma):
+    def _screen(self, sub, pool, m, contrast, sigma):
         """Keep the ``m`` pool points with the highest ratio l(x) / g(x).
 
-        ``l`` is the kernel density of the elites (weighted), ``g`` the one of the
-        other valid candidates, each with a uniform prior component: the
-        acquisition of TPE, applied to a pool drawn from the zoomed region. Points
-        already kept join ``g`` (a pessimistic "liar"), so one batch spreads out
-        instead of piling onto the single best point.
+        ``l`` is the density of the elites (weighted), ``g`` the one of the
+        other valid candidates, each a product over coordinates of 1-d kernel
+        mixtures with a uniform prior component: the acquisition of TPE, applied
+        to a pool drawn from the zoomed region. Points already kept join ``g``
+        (a pessimistic "liar"), so one batch spreads out instead of piling onto
+        the single best point.
         """
-        from scipy.special import logsumexp
-
-        if self.screen == "factorized":
-            log_l = self._log_density_factorized(sub, pool, good, good_w, sigma)
-            # g is kept as unnormalized per-coordinate sums (the normalization is
-            # the same for every pool point), updated in O(pool) per kept point.
-            norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
-            num = pool[:, sub.num_units]
-            g_num = np.ones_like(num)  # the uniform prior, density 1
-            for b in bad[:, sub.num_units]:
-                g_num += norm * np.exp(-0.5 * ((num - b) / sigma) ** 2)
-            cats = [(dim.indices(pool[:, sub.slices[dim.name].start]),
-                     np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
-                                 minlength=dim.n_choices) + 1.0 / dim.n_choices)
-                    for dim in sub.cat_dims]
-            chosen, m = [], min(m, len(pool))
-            # Large rounds keep points a few at a time (1 at a time up to 32).
-            step = max(1, m // 32)
-            while len(chosen) < m:
-                log_g = np.log(g_num).sum(axis=1)
-                for idx, counts in cats:
-                    log_g += np.log(counts[idx])
-                score = log_l - log_g
-                score[chosen] = -np.inf
-                k = min(step, m - len(chosen))
-                best = np.argpartition(-score, k - 1)[:k] if k > 1 else [int(np.argmax(score))]
-                chosen.extend(int(i) for i in best)
-                for i in best:
-                    g_num += norm * np.exp(-0.5 * ((num - num[i]) / sigma) ** 2)
-                    for idx, counts in cats:
-                        counts[idx[i]] += 1
-            return pool[chosen]
-        log_l = logsumexp(
-            np.column_stack([self._log_kernel(sub, pool, good, sigma), np.zeros(len(pool))]),
-            axis=1, b=np.append(good_w / good_w.sum() * len(good_w), 1.0)[None, :],
-        )
-        log_g = logsumexp(
-            np.column_stack([self._log_kernel(sub, pool, bad, sigma), np.zeros(len(pool))]), axis=1
-        )
-        chosen = []
-        for _ in range(min(m, len(pool))):
+        good, bad = contrast.good, contrast.bad
+        log_l = self._log_density_factorized(sub, pool, good, contrast.good_weights, sigma)
+        # g is kept as unnormalized per-coordinate sums (the normalization is
+        # the same for every pool point), updated in O(pool) per kept point.
+        norm = 1.0 / (sigma * np.sqrt(2 * np.pi))
+        num = pool[:, sub.num_units]
+        g_num = np.ones_like(num)  # the uniform prior, density 1
+        for b in bad[:, sub.num_units]:
+            g_num += norm * np.exp(-0.5 * ((num - b) / sigma) ** 2)
+        cats = [(dim.indices(pool[:, sub.slices[dim.name].start]),
+                 np.bincount(dim.indices(bad[:, sub.slices[dim.name].start]),
+                             minlength=dim.n_choices) + 1.0 / dim.n_choices)
+                for dim in sub.cat_dims]
+        chosen, m = [], min(m, len(pool))
+        # Large rounds keep points a few at a time (1 at a time up to 32).
+        step = max(1, m // 32)
+        while len(chosen) < m:
+            log_g = np.log(g_num).sum(axis=1)
+            for idx, counts in cats:
+                log_g += np.log(counts[idx])
             score = log_l - log_g
             score[chosen] = -np.inf
-            best = int(np.argmax(score))
-            chosen.append(best)
-            new = self._log_kernel(sub, pool, pool[best : best + 1], sigma)[:, 0]
-            log_g = np.logaddexp(log_g, new)
+            k = min(step, m - len(chosen))
+            best = np.argpartition(-score, k - 1)[:k] if k > 1 else [int(np.argmax(score))]
+            chosen.extend(int(i) for i in best)
+            for i in best:
+                g_num += norm * np.exp(-0.5 * ((num - num[i]) / sigma) ** 2)
+                for idx, counts in cats:
+                    counts[idx[i]] += 1
         return pool[chosen]
 
     # -- one round ---------------------------------------------------------
@@ -335,28 +368,26 @@ class ZoomSampler:
         proposals : list of (subspace, u, params)
             At most ``n``; fewer only when a finite space runs out.
         report : dict
-            The round's regions, for ``rounds_``.
+            ``round``, ``n_candidates``, ``width`` (1.0 for a whole-space
+            round), ``regions`` (see ``_regions``) and, aligned with
+            ``proposals``, ``origins`` (one of :data:`ORIGINS` each: round 0's
+            Sobol' ``"design"``, a ``"warm start"`` seed, a later round's
+            ``"exploration"``, a category ``"swap"``, a zoom ``"region"``, or
+            ``"enumerated"`` when a small finite space runs dry) and
+            ``region_of`` (the index in ``regions`` of a region candidate, -1
+            for the others).
         """
         rng = self._rng(round_idx)
-        seen = set(seen)
-        proposals = []
-
-        def accept(s, u, params):
-            key = self.space.subspaces[s].key(params, u)
-            if key in seen:
-                return False
-            seen.add(key)
-            proposals.append((s, u, params))
-            return True
+        batch = _Batch(self.space, seen)
 
         for s, u in seeds:
-            if len(proposals) >= n:
+            if len(batch) >= n:
                 break
             sub = self.space.subspaces[s]
-            accept(s, u, sub.params_from_unit(u[None, :], rng)[0])
+            batch.add(s, u, sub.params_from_unit(u[None, :], rng)[0], "warm start")
 
         valid = [h for h in history if math.isfinite(h["score"])]
-        n_left = n - len(proposals)
+        n_left = n - len(batch)
         if round_idx == 0 or not valid:
             n_explore = n_left
         else:
@@ -369,50 +400,47 @@ class ZoomSampler:
             order = sorted(range(len(valid)), key=lambda i: -valid[i]["score"])
             n_elite = max(1, int(np.ceil(self.elite_fraction * len(valid))))
             elites = [valid[i] for i in order[:n_elite]]
-            regions = self._regions(elites, width)
-            if self.swaps:
-                n_zoom -= self._swap_categories(elites[0], max(1, n_zoom // 4), rng, accept)
             rank_w = np.log(n_elite + 1) - np.log(np.arange(n_elite) + 1)
-            for region in regions:
-                region["weights"] = [rank_w[r] for r in region["ranks"]]
+            regions = self._regions(elites, width, rank_w)
+            n_zoom -= self._swap_categories(elites[0], max(1, n_zoom // 4), rng, batch)
             counts = _largest_remainder([sum(r["weights"]) for r in regions], n_zoom)
             sigma = kernel_sigma(width)
             elite_ids = {id(e) for e in elites}
             others = [h for h in valid if id(h) not in elite_ids]
-            for region, m in zip(regions, counts):
-                region["n_candidates"] = 0
+            for j, (region, m) in enumerate(zip(regions, counts)):
                 if m == 0:
                     continue
                 sub = self.space.subspaces[region["subspace"]]
-                good = [(e, rank_w[i]) for i, e in enumerate(elites)
-                        if e["subspace"] == sub.index][:_MAX_GOOD]
                 bad = [h["u"] for h in others if h["subspace"] == sub.index]
                 if len(bad) > _MAX_BAD:
                     bad = [bad[i] for i in rng.choice(len(bad), _MAX_BAD, replace=False)]
-                screen = {
-                    "good": np.array([e["u"] for e, _ in good]).reshape(len(good), sub.n_units),
-                    "good_w": np.array([w for _, w in good]),
-                    "bad": np.array(bad).reshape(len(bad), sub.n_units),
-                }
-                region["donors"] = screen["good"]
-                self._fill_region(region, m, sigma, rng, accept, proposals, screen)
+                good_weights = [w for e, w in zip(elites, rank_w) if e["subspace"] == sub.index]
+                contrast = _Contrast(
+                    good=region["donors"],
+                    good_weights=np.array(good_weights[:_MAX_GOOD]),
+                    bad=np.array(bad).reshape(len(bad), sub.n_units),
+                )
+                self._fill_region(j, region, m, sigma, rng, batch, contrast)
 
-        self._explore(n - len(proposals), rng, accept, round_idx)
-        if len(proposals) < n:
-            self._enumerate_rest(n - len(proposals), rng, accept)
+        self._explore(n - len(batch), rng, batch, round_idx)
+        if len(batch) < n:
+            self._enumerate_rest(n - len(batch), rng, batch)
         report = {
             "round": round_idx,
-            "n_candidates": len(proposals),
+            "n_candidates": len(batch),
             "width": 1.0 if not regions else width,
             "regions": regions,
+            "origins": batch.origins,
+            "region_of": batch.region_of,
         }
-        return proposals, report
+        return batch.proposals, report
 
-    def _swap_categories(self, best, limit, rng, accept):
+    def _swap_categories(self, best, limit, rng, batch):
         """The best candidate with one categorical choice changed, untried first.
 
         Regions narrow choices to the elites', so a choice that lost in round 0
         with poor numeric values would otherwise rarely get a fair second try.
+        Returns the number of candidates added.
         """
         sub = self.space.subspaces[best["subspace"]]
         moves = [(dim, c) for dim in sub.cat_dims for c in range(dim.n_choices)]
@@ -423,29 +451,33 @@ class ZoomSampler:
             dim, c = moves[i]
             u = best["u"].copy()
             u[sub.slices[dim.name].start] = (c + 0.5) / dim.n_choices
-            n_added += accept(sub.index, u, sub.params_from_unit(u[None, :], rng)[0])
+            n_added += batch.add(sub.index, u, sub.params_from_unit(u[None, :], rng)[0], "swap")
         return n_added
 
-    def _fill_region(self, region, m, sigma, rng, accept, proposals, screen=None):
+    def _draw_region(self, region, m, sigma, rng, contrast):
+        """``m`` unit points for a region: a pool from its kernels, screened."""
         sub = self.space.subspaces[region["subspace"]]
-        if screen is not None and self.screen:
-            pool = self._sample_region(region, min(_POOL_FACTOR * m, _MAX_POOL), sigma, rng)
-            U = self._screen(sub, pool, m, screen["good"], screen["good_w"], screen["bad"], sigma)
-        else:
-            U = self._sample_region(region, m, sigma, rng)
+        pool = self._sample_region(region, min(_POOL_FACTOR * m, _MAX_POOL), sigma, rng)
+        return self._screen(sub, pool, m, contrast, sigma)
+
+    def _fill_region(self, j, region, m, sigma, rng, batch, contrast):
+        """Add up to ``m`` candidates drawn in ``region``, the round's ``j``-th."""
+        sub = self.space.subspaces[region["subspace"]]
+        U = self._draw_region(region, m, sigma, rng, contrast)
         params = sub.params_from_unit(U, rng)
         for u, p in zip(U, params):
-            if accept(sub.index, u, p):
+            if batch.add(sub.index, u, p, "region", j):
                 region["n_candidates"] += 1
                 continue
             # A duplicate (integer or categorical space): redraw wider.
             for attempt in range(1, _MAX_REDRAWS + 1):
                 u2 = self._sample_region(region, 1, sigma * 1.5**attempt, rng)
-                if accept(sub.index, u2[0], sub.params_from_unit(u2, rng)[0]):
+                if batch.add(sub.index, u2[0], sub.params_from_unit(u2, rng)[0], "region", j):
                     region["n_candidates"] += 1
                     break
 
-    def _explore(self, n, rng, accept, round_idx):
+    def _explore(self, n, rng, batch, round_idx):
+        origin = "design" if round_idx == 0 else "exploration"
         live = list(self.space.subspaces)
         for attempt in range(_MAX_REDRAWS):
             if n <= 0 or not live:
@@ -459,13 +491,14 @@ class ZoomSampler:
                 if k == 0:
                     continue
                 U = self._sobol(sub, k)
-                got = sum(accept(sub.index, u, p) for u, p in zip(U, sub.params_from_unit(U, rng)))
+                got = sum(batch.add(sub.index, u, p, origin)
+                          for u, p in zip(U, sub.params_from_unit(U, rng)))
                 n -= got
                 if got == 0 and sub.size is not None:
                     dead.append(sub)  # probably used up: let the others fill in
             live = [sub for sub in live if sub not in dead]
 
-    def _enumerate_rest(self, n, rng, accept):
+    def _enumerate_rest(self, n, rng, batch):
         size = self.space.size
         if size is None or size > _ENUMERATE_LIMIT:
             return
@@ -473,4 +506,5 @@ class ZoomSampler:
         for i in rng.permutation(len(rest)):
             if n <= 0:
                 return
-            n -= accept(*rest[i])
+            s, u, params = rest[i]
+            n -= batch.add(s, u, params, "enumerated")

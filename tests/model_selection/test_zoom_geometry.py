@@ -53,11 +53,19 @@ def test_region_bounds_of_several_elites_span_them_plus_half_a_width():
     assert kernel_sigma(0.2) == pytest.approx(0.05)
 
 
+class Unscreened(ZoomSampler):
+    """A region's draws as they come from its kernels, without the screen."""
+
+    def _draw_region(self, region, m, sigma, rng, contrast):
+        return self._sample_region(region, m, sigma, rng)
+
+
 def test_zoom_kernel_has_a_quarter_width_standard_deviation():
     # Without screening, a region with one elite draws its candidates from a
-    # Gaussian on it: their spread is the kernel's, w / 4.
+    # Gaussian on it: their spread is the kernel's, w / 4. (One numeric
+    # parameter and one elite: no swaps, no crossover.)
     space = SearchSpace({"x": stats.uniform(0, 1)})
-    sampler = ZoomSampler(space, 0, explore_fraction=0.0, screen=None, swaps=False)
+    sampler = Unscreened(space, 0, explore_fraction=0.0)
     history = [{"subspace": 0, "u": np.array([0.5]), "params": {"x": 0.5}, "score": 0.0}]
     round_idx = 2
     width = 0.7**round_idx
