@@ -1,9 +1,10 @@
-"""The geometry of a zoomed region, pinned: kernel width and reported bounds.
+"""The geometry of a zoomed region, pinned: kernel width, reported bounds, reach.
 
 Round ``r`` has width ``w = zoom_factor ** r`` in quantile space; the sampling
-kernels on its elites have a standard deviation of ``w / 4``, and ``rounds_``
-reports each region as two of those on either side of its elites. These tests
-use numbers, not the constants of ``_zoom``, so that changing either one fails.
+kernels on its elites have a standard deviation of ``w / 4``, ``rounds_``
+reports each region as two of those on either side of its elites, and an elite
+farther than ``w`` from every region's centre opens a region of its own. These
+tests use numbers, not the constants of ``_zoom``, so that changing one fails.
 """
 
 import numpy as np
@@ -76,3 +77,17 @@ def test_zoom_kernel_has_a_quarter_width_standard_deviation():
     assert u.min() > 0.5 - 4.5 * width / 4 and u.max() < 0.5 + 4.5 * width / 4
     assert np.std(u) == pytest.approx(width / 4, rel=0.05)
     assert np.mean(np.abs(u - 0.5) <= width / 2) == pytest.approx(0.954, abs=0.02)
+
+
+@pytest.mark.parametrize("gap, n_regions", [(0.9, 1), (1.1, 2)])
+def test_an_elite_farther_than_a_width_from_every_region_opens_one(gap, n_regions):
+    # Round 2: width 0.49. Two elites (elite_fraction 1) gap * width apart.
+    space = SearchSpace({"x": stats.uniform(0, 1)})
+    sampler = ZoomSampler(space, 0, elite_fraction=1.0, explore_fraction=0.0)
+    width = 0.7**2
+    history = [{"subspace": 0, "u": np.array([x]), "params": {"x": x}, "score": score}
+               for x, score in [(0.2, 0.0), (0.2 + gap * width, -1.0)]]
+    _, report = sampler.propose(2, 10, history, set())
+    assert len(report["regions"]) == n_regions
+    assert report["regions"][0]["members"][0] is history[0]  # the best is the centre
+    assert [len(r["members"]) for r in report["regions"]] == [2 // n_regions] * n_regions
