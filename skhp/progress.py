@@ -353,11 +353,13 @@ class SearchProgress:
             elapsed = _format_seconds(now - self._start)
             best = "-" if self.best_score_ is None else f"{self.best_score_:.4f}"
             if final:
-                line = f"{final}: {self.n_fits_done_} fits in {elapsed}, best score {best}"
+                line = f"{final}: {self.n_fits_done_} fits in {elapsed}"
+                line += f", best score {best}"
             else:
                 total, estimated = self._total_fits()
-                total = "?" if total is None else ("~" if estimated else "") + str(total)
-                line = f"fits {self.n_fits_done_}/{total}"
+                if total is not None:
+                    total = ("~" if estimated else "") + str(total)
+                line = f"fits {self.n_fits_done_}/{total or '?'}"
                 if self._current is not None:
                     line = self._round_text() + line
                 line += (

@@ -311,7 +311,7 @@ def test_estimate_counts_parallel_waves_and_refits():
 
 
 @pytest.mark.parametrize(
-    "n_train, epochs", [(100, 100), (958, 100), (6_667, 30), (40_000, 10)]
+    "n_train, epochs", [(100, 100), (958, 100), (6_667, 15), (20_000, 10)]
 )
 def test_default_epochs_shrink_on_large_data(n_train, epochs):
     from skhp.cli._args import build_parser

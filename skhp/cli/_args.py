@@ -124,7 +124,7 @@ def build_parser():
         type=_positive_int,
         default=None,
         help="epochs per fit (default: 100, fewer on large data: about "
-        "200,000 training samples seen per fit, at least 10 epochs)",
+        "100,000 training samples seen per fit, at least 10 epochs)",
     )
     search.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 

@@ -56,7 +56,7 @@ class UsageError(ValueError):
 MIN_TEST_SAMPLES = 50
 
 #: ``--max-iter``'s default: about this many training samples seen per fit...
-SAMPLES_PER_FIT = 200_000
+SAMPLES_PER_FIT = 100_000
 #: ...within these bounds on the epochs.
 EPOCHS = (10, 100)
 
@@ -304,7 +304,7 @@ def _n_workers(args, n_jobs):
     return n_jobs
 
 
-def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=3):
+def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=5):
     """Seconds one cross-validation fit takes, from one epoch of a few candidates.
 
     Each of ``n_draws`` candidates drawn from the space trains one epoch on
@@ -318,7 +318,8 @@ def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=3):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for params in draws:
-            net = clone(estimator).set_params(**params, **{f"{_factory.STEP}__max_iter": 1})
+            net = clone(estimator).set_params(**params)
+            net.set_params(**{f"{_factory.STEP}__max_iter": 1})
             started = time.perf_counter()
             try:
                 net.fit(X_fold, y_fold)
