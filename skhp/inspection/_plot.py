@@ -86,8 +86,10 @@ def _axis(ax, which, name, scale):
 
 
 # Marker of each origin of a candidate (see candidate_origins).
-_MARKERS = {"design": "o", "region": "o", "exploration": "^", "swap": "s"}
+_MARKERS = {"design": "o", "enumerated": "o", "region": "o", "exploration": "^",
+            "swap": "s", "warm start": "D"}
 _ORIGIN_LEGEND = {
+    "warm start": "warm start: a previous search's best",
     "region": "sampled in a zoom region",
     "exploration": "exploration: drawn from the whole space",
     "swap": "category swap: best so far, one choice changed",
@@ -299,7 +301,7 @@ def plot_search(search, x=None, y=None, *, ax=None):
                 drawn_x += [x0, x1]
                 drawn_y += [y0, y1]
         if origins is not None:
-            for kind in ("region", "exploration", "swap"):
+            for kind in ("region", "exploration", "swap", "warm start"):
                 if not np.any(origin == kind):
                     continue
                 handles.append(

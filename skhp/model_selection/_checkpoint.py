@@ -80,7 +80,7 @@ def _describe_distribution(value):
     return ("attributes", _qualified_name(type(value)), text, attributes)
 
 
-def new_round(proposals, report, sampler_state):
+def new_round(proposals, report, sampler_state, origins=None, region_of=None):
     """The record of a round, as the checkpoint keeps it, before any fit.
 
     Parameters
@@ -91,11 +91,15 @@ def new_round(proposals, report, sampler_state):
         Its public description (``rounds_``).
     sampler_state : object
         The zoom sampler's state after proposing them.
+    origins, region_of : list, default=None
+        Where each candidate came from (``ZoomSampler.propose``'s report);
+        unknown (``"design"``, -1) if None.
 
     Returns
     -------
     dict
-        ``params``, ``subspaces``, ``units``, ``report``, ``sampler_state``;
+        ``params``, ``subspaces``, ``units``, ``report``, ``sampler_state``,
+        ``origins``, ``region_of``;
         the rows evaluated so far (``row_params``, ``out``, ``more_results``:
         a candidate at one rung each, the resource in its parameters); per
         rung done, the candidates it evaluated (``rung_members``, indices into
@@ -110,6 +114,8 @@ def new_round(proposals, report, sampler_state):
         "units": [u for _, u, _ in proposals],
         "report": report,
         "sampler_state": sampler_state,
+        "origins": list(origins) if origins is not None else ["design"] * n,
+        "region_of": list(region_of) if region_of is not None else [-1] * n,
         "row_params": [],
         "out": [],
         "more_results": {},

@@ -263,7 +263,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
         As in :class:`~sklearn.model_selection.GridSearchCV`, with a ``round``
-        column (0 for the first round). With a ``resource``, one row per
+        column (0 for the first round), an ``origin`` column saying where each
+        candidate came from (``"design"``: round 0's whole-space design;
+        ``"warm start"``: a previous fit's best; ``"region"``: drawn in a zoom
+        region; ``"exploration"``: drawn from the whole space in a later round;
+        ``"swap"``: the best so far with one categorical value changed;
+        ``"enumerated"``: the rest of a small finite space) and a ``region``
+        column (the index of a region candidate's region in its round's
+        ``rounds_[r]["regions"]``, -1 for the others). With a ``resource``, one row per
         candidate and rung, with ``rung`` and ``n_resources`` columns (the
         resource parameter is in ``params``), as ``HalvingRandomSearchCV``
         reports ``iter`` and ``n_resources``.
@@ -374,9 +381,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         "factor": [Interval(Real, 1, None, closed="neither")],
     }
 
-    # Extra ZoomSampler options; benchmarks/search_quality.py overrides it in
-    # subclasses to measure the designs that lost.
-    _sampler_options: dict = {}
+    # The zoom; benchmarks/search_quality.py sets subclasses of it from
+    # benchmarks/_zoom_variants.py to measure the designs that lost.
+    _sampler_class = ZoomSampler
 
     def __init__(
         self,
@@ -804,7 +811,11 @@ class CoarseToFineSearchCV(BaseSearchCV):
                        search_ctx):
         """Evaluate one rung of a round; record its rows. Returns its scores."""
         candidates = [record["params"][i] for i in alive]
-        more = {"round": [round_idx] * len(alive)}
+        more = {
+            "round": [round_idx] * len(alive),
+            "origin": [record["origins"][i] for i in alive],
+            "region": [record["region_of"][i] for i in alive],
+        }
         params, cv = candidates, self._checked_cv_orig
         if schedule is not None:
             params = schedule.rung_candidates(candidates, rung)
@@ -873,14 +884,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
         def restore(records):
             """A sampler, history and keys as they were after these rounds."""
-            sampler = ZoomSampler(
+            sampler = self._sampler_class(
                 space,
                 seed,
                 elite_fraction=self.elite_fraction,
                 explore_fraction=self.explore_fraction,
                 zoom_factor=self.zoom_factor,
                 max_regions=self.max_regions,
-                **self._sampler_options,
             )
             history, seen = [], set()
             for rnd in records:
@@ -953,7 +963,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     break
                 deficit = n_wanted - len(proposals)
                 record = _checkpoint.new_round(
-                    proposals, self._describe_round(space, report), sampler.get_state()
+                    proposals, self._describe_round(space, report), sampler.get_state(),
+                    origins=report["origins"], region_of=report["region_of"],
                 )
             if self.verbose > 0:
                 report = record["report"]

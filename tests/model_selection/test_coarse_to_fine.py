@@ -167,7 +167,7 @@ def test_results_have_every_column_when_the_space_runs_out_early(refit):
     with pytest.warns(UserWarning, match="Only 6 of n_iter=10 candidates"):
         s.set_callbacks(callback).fit(X0, Y0)
     reference = RandomizedSearchCV(Surface(), space, n_iter=6, cv=2).fit(X0, Y0)
-    assert sorted(s.cv_results_) == sorted([*reference.cv_results_, "round"])
+    assert sorted(s.cv_results_) == sorted([*reference.cv_results_, "round", "origin", "region"])
     assert s.cv_results_["round"].tolist() == [0] * 5 + [1]
     for name in space:
         assert list(s.cv_results_[f"param_{name}"]) == [p[name] for p in s.cv_results_["params"]]
@@ -634,3 +634,20 @@ def test_equal_but_different_values_are_different_candidates():
     values = [p["x"] for p in s.cv_results_["params"]]
     assert len(values) == 4
     assert sorted(repr(v) for v in values) == ["0.3", "1", "1.0", "True"]
+
+
+def test_sampler_class_hook_is_used_for_every_round():
+    from skhp.model_selection._zoom import ZoomSampler
+
+    made = []
+
+    class Recording(ZoomSampler):
+        def __init__(self, *args, **kwargs):
+            made.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    cls = type("Variant", (CoarseToFineSearchCV,), {"_sampler_class": Recording})
+    variant = cls(Surface(), SPACE, n_iter=8, n_rounds=2, cv=2, random_state=0).fit(X0, Y0)
+    plain = search(SPACE, n_iter=8, n_rounds=2).fit(X0, Y0)
+    assert made and made[0]["zoom_factor"] == 0.7
+    assert _keys(variant.cv_results_["params"]) == _keys(plain.cv_results_["params"])

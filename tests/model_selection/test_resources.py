@@ -268,3 +268,22 @@ def test_warm_start_retunes_from_the_best_at_max_resources():
     assert {k: v for k, v in first_round.items() if k != "max_iter"} == best
     assert first_round["max_iter"] == s.n_resources_[0]
     assert len(top) == 1
+
+
+def test_origin_and_region_columns_follow_each_candidate_through_its_rungs():
+    s = search().fit(X, Y)
+    res = s.cv_results_
+    assert set(res["origin"][res["round"] == 0]) == {"design"}
+    later = res["round"] == 1
+    assert set(res["origin"][later]) <= {"region", "exploration", "swap"}
+    assert "region" in set(res["origin"][later])
+    for origin, region, rnd in zip(res["origin"], res["region"], res["round"]):
+        if origin == "region":
+            assert 0 <= region < len(s.rounds_[rnd]["regions"])
+        else:
+            assert region == -1
+    # a promoted candidate keeps its origin at every rung
+    first = {}
+    for p, origin in zip(res["params"], res["origin"]):
+        key = repr(sorted((k, v) for k, v in p.items() if k != "max_iter"))
+        assert first.setdefault(key, origin) == origin
