@@ -55,6 +55,9 @@ def make_searches(n_iter=8):
         return searches
     searches.append(CoarseToFineSearchCV(estimator, SPACE, n_iter=n_iter, n_rounds=2,
                                          cv=2, random_state=0))
+    # rungs of continued training: fold models travel to the workers and back
+    searches.append(CoarseToFineSearchCV(estimator, SPACE, n_iter=n_iter, n_rounds=2,
+                                         cv=2, random_state=0, resource="max_iter"))
     return searches
 
 
@@ -64,7 +67,7 @@ def assert_same_results(a, b):
     assert a.best_params_ == b.best_params_
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 2])
 def test_dask_results_equal_local_results(client, data, index):
     searches = make_searches()
     if index >= len(searches):
