@@ -223,10 +223,10 @@ class SearchProgress:
             return "round"
         return None
 
-    def _open_round(self, path, size, label=None):
+    def _open_round(self, path, size, label=None, position=None):
         # Called with the lock held.
         if path not in self._groups:
-            self._groups[path] = _Group(len(self._groups), size, label)
+            self._groups[path] = _Group(len(self._groups), size, label, position)
         self._current = path
 
     def on_fit_task_begin(self, estimator, context):
@@ -240,22 +240,28 @@ class SearchProgress:
                 # Its subtasks are the rounds still to run; those restored from a
                 # checkpoint come first.
                 restored = getattr(estimator, "n_restored_rounds_", 0) or 0
+                # With successive halving its subtasks are rungs, a few a round.
+                position = getattr(estimator, "_progress_position", None)
+                rungs_per_round = position[2] if position else 1
                 with self._lock:
                     self._first_round = restored
                     self._n_to_run = context.max_subtasks
                     if self.n_rounds is None:
-                        self._n_rounds = restored + context.max_subtasks
+                        self._n_rounds = restored + context.max_subtasks // rungs_per_round
                     if restored:  # said on the line of the first round run
                         self._note = (
                             f"resumed {restored} round{'s' if restored > 1 else ''}"
                             " from the checkpoint"
                         )
             elif kind == "round":
-                label = None
+                label = position = None
                 if context.parent.parent is not None:  # a round of a search
                     label = "iteration" if "iteration" in context.task_name else "round"
+                if context.task_name == "coarse-to-fine-rung":
+                    # (round, rung, rungs per round), set by the search
+                    position = getattr(estimator, "_progress_position", None)
                 with self._lock:
-                    self._open_round(_path(context), context.max_subtasks, label)
+                    self._open_round(_path(context), context.max_subtasks, label, position)
                     note, self._note = self._note, None
                 self._write(force=True, note=note)
         else:  # a fit starts, possibly in a worker
@@ -340,9 +346,14 @@ class SearchProgress:
         if group.label is None:
             return ""
         number = self._first_round + group.index
+        rung = ""
+        if group.position is not None:
+            number, k, n_rungs = group.position
+            if n_rungs > 1:
+                rung = f", rung {k} of 0..{n_rungs - 1}"
         if self._n_rounds is None:
-            return f"{group.label} {number} | "
-        return f"{group.label} {number} of 0..{self._n_rounds - 1} | "
+            return f"{group.label} {number}{rung} | "
+        return f"{group.label} {number} of 0..{self._n_rounds - 1}{rung} | "
 
     def _write(self, force=False, final=None, note=None):
         now = time.monotonic()
@@ -384,10 +395,12 @@ class SearchProgress:
 class _Group:
     """The fits under one context: a round, or a whole one-shot search."""
 
-    def __init__(self, index, size, label):
+    def __init__(self, index, size, label, position=None):
         self.index = index  # order among the rounds this fit runs
         self.size = size  # fits it will run
         self.label = label  # "round", "iteration", or None for a one-shot search
+        # (round, rung, rungs per round) of a rung of successive halving
+        self.position = position
 
 
 def _path(context):

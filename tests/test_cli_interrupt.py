@@ -8,8 +8,11 @@ from sklearn.pipeline import Pipeline
 
 from skhp.cli import main
 
-# 2 rounds of 2 candidates in 2-fold CV: 4 fits a round.
+# 2 rounds of 2 candidates in 2-fold CV: 4 fits a round (without halving, so
+# that every fit is of --max-iter epochs; test_halving_run_resumes_mid_round
+# stops one with rungs).
 TINY = [
+    "--no-halving",
     "--dataset",
     "iris",
     "--n-iter",
@@ -172,3 +175,32 @@ def test_unwritable_checkpoint_is_one_line(tmp_path, capsys):
     assert status == 2
     assert err.startswith("skhp: error: Cannot write the checkpoint")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_halving_run_resumes_mid_round(tmp_path, capsys, monkeypatch):
+    """With rungs (the default), a run stopped in a round's top rung resumes
+    from the rungs done and ends as an unstopped run does."""
+    args = ["--dataset", "iris", "--n-iter", "6", "--n-rounds", "2", "--cv", "2",
+            "--max-iter", "9", "--no-plots", "--quiet"]
+    assert main(["tune", *args, "--output", str(tmp_path / "whole")]) == 0
+    whole = read_rows(tmp_path / "whole" / "cv_results.csv")
+    assert {r["n_resources"] for r in whole} == {"3", "9"}  # rungs of 3 and 9 epochs
+    fit = Pipeline.fit
+    calls = {"n": 0}
+
+    def stop_in_round_1_top_rung(pipeline, X, y=None, **params):
+        if pipeline[-1].max_iter == 9:
+            calls["n"] += 1
+            if calls["n"] == 3:  # round 0's top rung is 2 fits of 9 epochs
+                raise KeyboardInterrupt
+        return fit(pipeline, X, y, **params)
+
+    monkeypatch.setattr(Pipeline, "fit", stop_in_round_1_top_rung)
+    out = tmp_path / "stopped"
+    assert main(["tune", *args, "--output", str(out)]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(["tune", *args, "--output", str(out)]) == 0
+    resumed = read_rows(out / "cv_results.csv")
+    for key in ("params", "mean_test_score", "round", "rung", "n_resources"):
+        assert [r[key] for r in resumed] == [r[key] for r in whole]

@@ -1,6 +1,7 @@
 """The progress callback sees every fit, in the main process or in workers."""
 
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -174,7 +175,7 @@ def test_a_single_round_search_is_round_0_of_0():
     est = RidgeClassifier()
     search = make_search(est, {"alpha": make_distribution("loguniform", [1e-3, 10.0])},
                          n_iter=4, n_rounds=1, cv=2, scoring=None, n_jobs=1,
-                         random_state=0)
+                         random_state=0, halving=False)
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)
     assert progress.lines_[0].startswith("round 0 of 0..0 | fits 0/8")
@@ -239,3 +240,24 @@ def test_interrupted_search_says_so():
     with pytest.raises(KeyboardInterrupt):
         search.set_callbacks(progress).fit(X, y)
     assert progress.lines_[-1].startswith("interrupted: 2 fits in ")
+
+
+def test_rungs_of_successive_halving_are_shown_in_their_round():
+    from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
+
+    search = CoarseToFineSearchCV(
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=9, random_state=0),
+        {"learning_rate_init": loguniform(1e-3, 1e-1)},
+        n_iter=6, n_rounds=2, cv=2, random_state=0, resource="max_iter",
+    )
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.set_callbacks(progress).fit(X, y)
+    heads = [line.split(" | ")[0] for line in progress.lines_[:-1]]
+    # rounds of 3 candidates: rungs of 3 and 1 (3 and 9 epochs)
+    assert sorted(set(heads)) == [
+        "round 0 of 0..1, rung 0 of 0..1", "round 0 of 0..1, rung 1 of 0..1",
+        "round 1 of 0..1, rung 0 of 0..1", "round 1 of 0..1, rung 1 of 0..1",
+    ]
+    assert progress.n_fits_done_ == 2 * (3 + 1) * 2

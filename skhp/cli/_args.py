@@ -148,6 +148,14 @@ def build_parser():
         help="start a local Dask cluster of N_WORKERS processes and run on it",
     )
 
+    search.add_argument(
+        "--no-halving",
+        action="store_true",
+        help="train every candidate to the full epochs; by default each round "
+        "trains its candidates a few epochs, and only the best third of each rung "
+        "trains on (successive halving, continued training)",
+    )
+
     output = tune.add_argument_group("output")
     output.add_argument(
         "--output",

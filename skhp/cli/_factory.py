@@ -136,8 +136,13 @@ def make_search(
     n_jobs,
     random_state,
     error_score=np.nan,
+    halving=True,
 ):
-    """The coarse-to-fine search ``skhp tune`` runs."""
+    """The coarse-to-fine search ``skhp tune`` runs.
+
+    With ``halving``, each round runs successive halving over the network's
+    epochs: promoted candidates train on from where their rung stopped.
+    """
     return CoarseToFineSearchCV(
         estimator,
         space,
@@ -148,4 +153,5 @@ def make_search(
         n_jobs=n_jobs,
         random_state=random_state,
         error_score=error_score,
+        resource=f"{STEP}__max_iter" if halving else None,
     )

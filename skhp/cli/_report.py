@@ -76,7 +76,10 @@ def results_table(search, top=5):
     """
     results = cv_results_of(search)
     scores = np.asarray(results["mean_test_score"], dtype=float)
-    order = np.argsort(np.nan_to_num(-scores, nan=np.inf), kind="stable")[:top]
+    full = _at_full_resource(results)
+    # With rungs, only candidates trained on the whole resource rank together.
+    ranked = np.where(full, np.nan_to_num(-scores, nan=np.inf), np.inf)
+    order = np.argsort(ranked, kind="stable")[: min(top, int(full.sum()))]
     rounds = rounds_of(results)
     names = _varying(results)
     header = ["rank", "score", "std"] + (["round"] if rounds is not None else [])
@@ -92,9 +95,20 @@ def results_table(search, top=5):
             row.append(rounds[i])
         row += [_fmt(results["params"][i].get(n)) for n in names]
         rows.append(row)
-    return format_table(
-        header, rows, title=f"Best {len(rows)} of {len(scores)} candidates"
-    )
+    title = f"Best {len(rows)} of {len(scores)} candidates"
+    if not full.all():
+        n_max = int(np.max(results["n_resources"]))
+        title = (f"Best {len(rows)} of the {int(full.sum())} candidates trained to "
+                 f"{n_max} epochs ({len(scores)} evaluations, rungs included)")
+    return format_table(header, rows, title=title)
+
+
+def _at_full_resource(results):
+    """Rows scored at the search's largest resource (all rows without rungs)."""
+    if "n_resources" not in results:
+        return np.ones(len(results["params"]), dtype=bool)
+    n_resources = np.asarray(results["n_resources"])
+    return n_resources == n_resources.max()
 
 
 def rounds_table(search):
@@ -108,16 +122,21 @@ def rounds_table(search):
     if rounds is None:
         return None
     scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+    full = _at_full_resource(search.cv_results_)
+    first_rung = (
+        np.asarray(search.cv_results_["rung"]) == 0
+        if "rung" in search.cv_results_ else np.ones(len(scores), dtype=bool)
+    )
     regions = round_regions(search) or []
     names = sorted({n for round_ in regions for region in round_ for n in region})
     header = ["round", "candidates", "best score", "regions"]
     header += [short_name(n) for n in names]
     rows = []
     for r in np.unique(rounds):
-        in_round = scores[rounds == r]
+        in_round = scores[(rounds == r) & full]
         best = np.nanmax(in_round) if np.isfinite(in_round).any() else float("nan")
         round_ = regions[r] if r < len(regions) else None
-        row = [r, len(in_round), f"{best:.4f}"]
+        row = [r, int(np.sum((rounds == r) & first_rung)), f"{best:.4f}"]
         if round_ is None:
             row += ["-"] * (1 + len(names))
         elif not round_:

@@ -39,7 +39,9 @@ from skhp.cli._report import (
     to_jsonable,
 )
 from skhp.cli._space import SpaceError, build_space, read_space_file
-from skhp.inspection import hyperparameter_importance
+from skhp.inspection import hyperparameter_importance, refit_for_curves
+from skhp.model_selection._resources import n_promoted, rung_resources
+from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
 
 __all__ = ["UsageError", "tune"]
@@ -214,33 +216,36 @@ def _backend(args):
         yield -1
 
 
-def _learning_curves(search, X, y, task, columns, args, max_iter):
-    """Refit the best candidate with a validation split, with and without batch norm.
+def _plan(args, max_iter):
+    """Fits of the search, and what they cost in fits of ``max_iter`` epochs.
 
-    Returns a dict label -> fitted network, for plotting.
+    Returns ``(n_fits, n_full_fits, rungs)``; with halving, a promoted
+    candidate trains on from its last rung, so its fits at later rungs cost
+    only the new epochs (the search's very last rung trains straight).
     """
-    params = {k.split("__", 1)[1]: v for k, v in search.best_params_.items()}
-    # Hold out 10% to score each epoch, and train every epoch: no early stop.
-    params.update(
-        early_stopping=True,
-        n_iter_no_change=max_iter,
-        max_iter=max_iter,
-        random_state=args.seed,
-    )
-    variants = {"best candidate": params}
-    if "batch_norm" in _factory.supported_params(task):
-        variants = {
-            f"batch_norm={bn!r}": {**params, "batch_norm": bn}
-            for bn in ("before", None)
-        }
-    nets = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", message=".*batch_size.*clipped")
-        for label, p in variants.items():
-            pipeline = _factory.make_estimator(task, columns, **p)
-            nets[label] = pipeline.fit(X, y)[_factory.STEP]
-    return nets
+    if args.no_halving:
+        return args.n_iter * args.cv, args.n_iter * args.cv, [max_iter]
+    sizes = round_sizes(args.n_iter, args.n_rounds)
+    rungs = rung_resources(1, max_iter, 3, max(sizes))
+    n_fits, epochs = 0, 0
+    for r, size in enumerate(sizes):
+        n, previous = size, 0
+        for k, resource in enumerate(rungs):
+            n_fits += n
+            last = r == len(sizes) - 1 and k == len(rungs) - 1
+            epochs += n * (resource if last else resource - previous)
+            previous, n = resource, n_promoted(n, 3)
+    return n_fits * args.cv, epochs * args.cv / max_iter, rungs
+
+
+def _learning_curves(search, X, y, task, columns, args, max_iter):
+    """The two best candidates refitted with 10% of the rows held out.
+
+    Returns a dict label -> fitted network, the best (the saved model's
+    parameters) first, for plotting.
+    """
+    return refit_for_curves(search, X, y, max_iter=max_iter, random_state=args.seed,
+                            best_label="best candidate")
 
 
 def _draw(search, importance, nets, out):
@@ -256,7 +261,9 @@ def _draw(search, importance, nets, out):
 
     written = []
     figures = {"search.png": plot_search(search).figure}
-    figures["learning_curves.png"] = plot_learning_curves(nets)[0].figure
+    figures["learning_curves.png"] = plot_learning_curves(
+        nets, highlight=next(iter(nets))
+    )[0].figure
     if importance is not None:
         figures["importance.png"] = plot_importance(importance).figure
     for name, fig in figures.items():
@@ -535,7 +542,7 @@ def tune(args):
         task, columns, max_iter=max_iter, random_state=args.seed
     )
     prefixed = {f"{_factory.STEP}__{k}": v for k, v in space.items()}
-    n_fits = args.n_iter * args.cv
+    n_fits, n_full_fits, rungs = _plan(args, max_iter)
     test = ""
     if data.X_test is not None:
         test = f", and {len(data.y_test)} test samples ({data.test})"
@@ -544,7 +551,13 @@ def tune(args):
         f"on {data.source.get('dataset', data.source.get('csv'))}: "
         f"{X.shape[0]} samples, {_n_features(X, columns)}{test}; "
         f"{args.n_iter} candidates in {args.n_rounds} rounds of {args.cv}-fold CV "
-        f"({n_fits} fits of up to {max_iter} epochs), scoring {scoring}",
+        + (
+            f"({n_fits} fits of up to {max_iter} epochs)"
+            if len(rungs) == 1
+            else f"({n_fits} fits in rungs of {'/'.join(map(str, rungs))} epochs, "
+            "the best third of each training on)"
+        )
+        + f", scoring {scoring}",
         flush=True,
     )
     if found:
@@ -572,6 +585,7 @@ def tune(args):
             "scoring": scoring,
             "seed": args.seed,
             "max_iter": max_iter,
+            "halving_rungs": None if len(rungs) == 1 else rungs,
             "space": raw_space,
         },
     }
@@ -585,13 +599,14 @@ def tune(args):
         )
         # Rounds a checkpoint holds are not run again (an estimate: the search
         # decides whether the checkpoint is of this run).
-        left = n_fits
+        left = n_full_fits
         if found:
-            left = max(args.n_iter - sum(len(r["params"]) for r in found), 0) * args.cv
+            done = sum(len(r["params"]) for r in found if r.get("complete", True))
+            left = n_full_fits * max(args.n_iter - done, 0) / args.n_iter
         line = _estimate(
             per_fit,
             max_iter,
-            left,
+            math.ceil(left),
             n_workers if n_workers is None else min(n_workers, n_fits),
             len(y),
             n_train,
@@ -608,6 +623,7 @@ def tune(args):
             scoring=recording_scorer(estimator, scoring),
             n_jobs=n_jobs,
             random_state=args.seed,
+            halving=not args.no_halving,
         ).set_params(checkpoint=str(checkpoint))
         if not args.quiet:
             # A resumed search counts the fits of its rounds as they start.
@@ -628,6 +644,9 @@ def tune(args):
                 warning.message, warning.category, warning.filename, warning.lineno
             )
     scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+    if "rung" in search.cv_results_:
+        # each candidate once: its first rung (a failed fit is not promoted)
+        scores = scores[np.asarray(search.cv_results_["rung"]) == 0]
     n_failed = int(np.sum(~np.isfinite(scores)))
     failures = [w for w in caught if issubclass(w.category, FitFailedWarning)]
     if n_failed and failures:

@@ -443,7 +443,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
     # carry what fit keeps on it (X, the rounds so far) and, while the rounds
     # run, the results of an earlier fit: a re-tune would send the last refitted
     # network and cv_results_ with every batch.
-    _in_fit_attributes = ("_fit_inputs", "_task_X", "_fit_state_cache", "_ledger")
+    _in_fit_attributes = (
+        "_fit_inputs", "_task_X", "_fit_state_cache", "_ledger", "_progress_position",
+    )
     # Set once the rounds are over, by _run_search and then BaseSearchCV.fit.
     _results_of_a_fit = (
         "rounds_", "n_candidates_", "n_rounds_", "cv_results_", "multimetric_",
@@ -830,6 +832,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
                   f"{schedule.resource}={schedule.resources[rung]}")
         ctx = None
         if search_ctx is not None:
+            if schedule is not None:  # for skhp.progress.SearchProgress
+                self._progress_position = (round_idx, rung, schedule.n_rungs)
             ctx = search_ctx.subcontext(
                 task_name="coarse-to-fine-round" if schedule is None else "coarse-to-fine-rung",
                 max_subtasks=len(alive) * self.n_splits_,
@@ -938,6 +942,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         search_ctx = None
         if callback_ctx is not None:
             n_rungs = 1 if schedule is None else schedule.n_rungs
+            if schedule is not None:  # for skhp.progress.SearchProgress
+                self._progress_position = (None, None, n_rungs)
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=n_todo * n_rungs
             ).call_on_fit_task_begin(estimator=self)
