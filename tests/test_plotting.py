@@ -341,9 +341,11 @@ def test_refit_for_curves_draws_only_searched_candidates(rounds_search):
         f"2nd best candidate, CV {results['mean_test_score'][order[1]]:.4f}",
     ]
     for net, i in zip(nets.values(), order):
-        # The candidate's own values, nothing the search did not tune changed.
+        # The candidate's own values, nothing the search did not tune changed;
+        # the resource (the epochs) is the one value the curves override.
         for name, value in results["params"][i].items():
-            assert net.get_params()[name.split("__", 1)[1]] == value
+            expected = 4 if name == rounds_search.resource else value
+            assert net.get_params()[name.split("__", 1)[1]] == expected
         assert net.batch_norm == rounds_search.estimator[-1].batch_norm
         assert len(net.validation_scores_) == 4
     axes = plot_learning_curves(nets, highlight=labels[0])

@@ -98,6 +98,10 @@ class _Ledger:
         self.last_batch_was_brief = False
         self.rounds_running = True
         self.any_success, self.all_failed_error = False, None
+        # (params, cv, more) of the last batch the search fitted itself in
+        # which a fit succeeded, and whether BaseSearchCV is evaluating it again
+        self.last_own_batch = None
+        self.replaying = False
 
     def add(self, params, out, more):
         self.params.extend(params)
@@ -544,6 +548,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if ledger is None or ledger.pending is None:
             return super()._format_results(candidate_params, n_splits, out, more_results)
         n_new = ledger.pending
+        if ledger.replaying:  # rows the ledger holds already
+            ledger.last_results = ledger.format(self, n_splits)
+            return ledger.last_results
         ledger.last_out = list(out[len(out) - n_new * n_splits :])
         ledger.last_results = ledger.format(
             self, n_splits,
@@ -758,7 +765,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         fold_models = [None if any(m is None for m in f) else f for f in fold_models]
         return out, fold_models
 
-    def _run_round(self, record, round_idx, schedule, evaluate_candidates,
+    def _run_round(self, record, round_idx, space, schedule, evaluate_candidates,
                    last_round, search_ctx, save):
         """Evaluate a round's remaining rungs, promoting the best of each.
 
@@ -778,7 +785,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         # The last batch of the search goes through BaseSearchCV (it must
         # evaluate at least one batch), and so does the last rung of every
         # round of a finite space, which may run out before the last round.
-        finite = SearchSpace(self.param_distributions).size is not None
+        finite = space.size is not None
         alive = list(range(len(candidates)))
         models = {}
         for rung in range(n_rungs):
@@ -846,6 +853,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
             )
             for i, fitted, cont in zip(alive, fold_models, conts):
                 models[i] = fitted if cont is not None else None
+            if any(o.get("fit_error") is None for o in out):
+                self._ledger.last_own_batch = (params, cv, more)
         else:
             out = self._evaluate_with_base_search(
                 evaluate_candidates, params, cv, more, final, ctx, label
@@ -984,7 +993,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     _checkpoint.save(self.checkpoint, fingerprint, seed, saved + [record])
 
             self._run_round(
-                record, round_idx, schedule, evaluate_candidates,
+                record, round_idx, space, schedule, evaluate_candidates,
                 last_round=round_idx == len(sizes) - 1, search_ctx=search_ctx, save=save,
             )
             saved.append(record)
@@ -999,6 +1008,26 @@ class CoarseToFineSearchCV(BaseSearchCV):
             n_candidates.append(len(record["params"]))
             n_rung_candidates.append([len(m) for m in record["rung_members"]])
 
+        if ledger.last_results is None and ledger.any_success:
+            # BaseSearchCV must evaluate at least one batch, and the last round
+            # ended before its last rung (every candidate of a rung failed): the
+            # last batch the search fitted itself with a success is fitted
+            # again through BaseSearchCV (from scratch: the same fits, by
+            # seed), its rows already in the ledger.
+            params, cv, more = ledger.last_own_batch
+            ledger.replaying = True
+            try:
+                self._evaluate_with_base_search(
+                    evaluate_candidates, params, cv, more, final=True, ctx=None,
+                    label="the last batch",
+                )
+            finally:
+                ledger.replaying = False
+            if ledger.last_results is None:
+                raise RuntimeError(
+                    f"The fits of {params!r} succeeded once and failed when run "
+                    "again with the same seed: the estimator is not deterministic."
+                )
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         if not ledger.any_success:

@@ -287,3 +287,33 @@ def test_origin_and_region_columns_follow_each_candidate_through_its_rungs():
     for p, origin in zip(res["params"], res["origin"]):
         key = repr(sorted((k, v) for k, v in p.items() if k != "max_iter"))
         assert first.setdefault(key, origin) == origin
+
+
+class FailingAfter(MLPClassifier):
+    """Fails every fit of 1 epoch (the first rung) after the first ``fits["ok"]`` (counted in
+    this process)."""
+
+    fits = {"n": 0, "ok": 0}
+
+    def fit(self, X, y, sample_weight=None):
+        if self.max_iter == 1:
+            FailingAfter.fits["n"] += 1
+            if FailingAfter.fits["n"] > FailingAfter.fits["ok"]:
+                raise RuntimeError("scheduled failure")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_last_round_failing_at_its_first_rung_keeps_the_search():
+    """Round 1 fails at rung 0 (fitted by the search itself, as every batch
+    so far): the search still ends with round 0's results, its best."""
+    # round 0's first rung: 9 candidates x 3 folds of 3 epochs
+    FailingAfter.fits.update(n=0, ok=27)
+    estimator = FailingAfter(hidden_layer_sizes=(8,), max_iter=9, random_state=0)
+    s = search(estimator=estimator, refit=False)
+    with pytest.warns(UserWarning):
+        s.fit(X, Y)
+    res = s.cv_results_
+    assert np.isnan(res["mean_test_score"][res["round"] == 1]).all()
+    assert s.n_rung_candidates_ == [[9, 3, 1], [9]]
+    assert res["round"][s.best_index_] == 0 and res["n_resources"][s.best_index_] == 9
+    assert len(res["params"]) == 13 + 9
