@@ -1,12 +1,12 @@
 """Bad data, bad options and bad space files end in one line and exit status 2."""
 
-import gzip
 import struct
 
 import numpy as np
 import pytest
 
 from skhp.cli import main
+from tests._files import write_idx
 
 TINY = [
     "--n-iter",
@@ -160,12 +160,6 @@ def test_argparse_errors_exit_2(capsys):
         main(["tune", "--dataset", "mnist"])
     assert exc.value.code == 2
 
-
-def write_idx(path, array):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-    header += struct.pack(f">{array.ndim}I", *array.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
 
 
 def test_fashion_mnist_from_idx_files(tmp_path, capsys, monkeypatch):

@@ -9,20 +9,8 @@ import pytest
 
 from skhp.cli import load_csv, main
 from skhp.cli._data import DataError, plan_columns
-from tests._csv import write_csv
+from tests._files import TINY, write_csv
 
-TINY = [
-    "--n-iter",
-    "2",
-    "--n-rounds",
-    "1",
-    "--cv",
-    "2",
-    "--max-iter",
-    "3",
-    "--no-plots",
-    "--quiet",
-]
 
 HEADER = ["size", "colour", "weight", "site", "blank", "customer", "label"]
 

@@ -1,8 +1,6 @@
 """``skhp tune`` scores the refitted best model on a test set it never tuned on."""
 
-import gzip
 import json
-import struct
 
 import joblib
 import numpy as np
@@ -10,19 +8,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 from skhp.cli import main
-
-TINY = [
-    "--n-iter",
-    "2",
-    "--n-rounds",
-    "1",
-    "--cv",
-    "2",
-    "--max-iter",
-    "3",
-    "--no-plots",
-    "--quiet",
-]
+from tests._files import TINY, write_idx
 
 
 def tune(tmp_path, *args):
@@ -108,12 +94,6 @@ def test_regression_csv_gets_an_r2_test_score(tmp_path, capsys):
     assert run["data"]["test"]["n_samples"] == 60
     assert run["test_score"] is not None and run["test_score"] <= 1
 
-
-def write_idx(path, array):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-    header += struct.pack(f">{array.ndim}I", *array.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.astype(np.uint8).tobytes())
 
 
 def test_fashion_mnist_is_scored_on_its_own_test_set(tmp_path, capsys, monkeypatch):
