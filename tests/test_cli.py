@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from skhp.cli import main
-from tests._csv import write_csv
+from tests._files import write_csv
 
 TINY = ["--n-iter", "4", "--n-rounds", "2", "--cv", "2", "--max-iter", "5"]
 
@@ -321,3 +321,25 @@ def test_default_epochs_shrink_on_large_data(n_train, epochs):
     assert _max_iter(args, n_train) == epochs
     args = build_parser().parse_args(["tune", "--max-iter", "7"])
     assert _max_iter(args, n_train) == 7
+
+
+def test_halving_tables_rank_full_epoch_candidates_without_the_resource(tmp_path, capsys):
+    """With rungs, the results table ranks the candidates trained to the full
+    epochs 1, 2, 3 among themselves, and neither table lists the epochs as a
+    hyperparameter; the importances count each candidate once."""
+    out = tmp_path / "out"
+    status = main(["tune", "--dataset", "iris", "--n-iter", "8", "--n-rounds", "1",
+                   "--cv", "2", "--max-iter", "9", "--no-plots", "--output", str(out)])
+    captured = capsys.readouterr().out
+    assert status == 0
+    with open(out / "cv_results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["n_resources"]) for r in rows) == [3] * 8 + [9] * 3
+    table = captured.split("Best 3 of the 3 candidates trained to 9 epochs")[1]
+    lines = table.strip().splitlines()
+    assert lines[1].split()[:4] == ["rank", "score", "std", "round"]
+    assert "max_iter" not in lines[1]
+    assert [int(line.split()[0]) for line in lines[3:6]] == [1, 2, 3]
+    run = json.loads((out / "run.json").read_text())
+    assert "max_iter" not in run["importance"]
+    assert "8 candidates, ranked by the rung reached, then by score there" in captured

@@ -45,6 +45,44 @@ def test_learning_rate_ranks_first(method):
     assert result.n_candidates == 60
 
 
+def halving_results(n=45, seed=0):
+    """Successive halving's cv_results_: one row per candidate and rung.
+
+    Within a rung the score follows the learning rate, but every score after
+    9 epochs is below every score after 3 (as an R^2 can be early on), so
+    scores mixed across rungs would make the epochs, and not the learning
+    rate, explain the most.
+    """
+    base = synthetic_results(n, seed)
+    score = np.asarray(base["mean_test_score"])
+    rows = {"params": [], "mean_test_score": [], "rung": [], "n_resources": [],
+            "round": []}
+    promoted = np.argsort(-score, kind="stable")[: n // 3]
+    for rung, epochs, members, offset in ((0, 3, range(n), 0.0), (1, 9, promoted, -50.0)):
+        for i in members:
+            rows["params"].append({**base["params"][i], "mlp__max_iter": epochs})
+            rows["mean_test_score"].append(score[i] + offset)
+            rows["rung"].append(rung)
+            rows["n_resources"].append(epochs)
+            rows["round"].append(0)
+    return rows
+
+
+def test_halving_counts_each_candidate_once_without_the_resource():
+    result = hyperparameter_importance(halving_results(), random_state=0)
+    assert result.by_rung
+    assert result.n_candidates == 45  # not the 60 rows
+    assert "max_iter" not in result.names
+    assert result.names[0] == "learning_rate_init"
+    # Without a rung column the same rows are 60 candidates and the epochs
+    # look like a hyperparameter: what the rung ranks avoid.
+    rows = {k: v for k, v in halving_results().items()
+            if k not in ("rung", "n_resources")}
+    mixed = hyperparameter_importance(rows, random_state=0)
+    assert mixed.n_candidates == 60 and not mixed.by_rung
+    assert mixed.names[0] == "max_iter"
+
+
 def test_fanova_shares_are_fractions():
     result = hyperparameter_importance(synthetic_results(), random_state=0)
     assert np.all(result.importances >= 0)

@@ -7,7 +7,13 @@ import numbers
 
 import numpy as np
 
-from skhp.inspection._results import cv_results_of, round_regions, rounds_of, short_name
+from skhp.inspection._results import (
+    cv_results_of,
+    resource_param,
+    round_regions,
+    rounds_of,
+    short_name,
+)
 
 __all__ = [
     "format_table",
@@ -81,13 +87,20 @@ def results_table(search, top=5):
     ranked = np.where(full, np.nan_to_num(-scores, nan=np.inf), np.inf)
     order = np.argsort(ranked, kind="stable")[: min(top, int(full.sum()))]
     rounds = rounds_of(results)
-    names = _varying(results)
+    # The resource is the same for every row shown: not a column of its own.
+    resource = resource_param(search, results)
+    names = [n for n in _varying(results) if n != resource]
     header = ["rank", "score", "std"] + (["round"] if rounds is not None else [])
     header += [short_name(n) for n in names]
     rows = []
     for i in order:
+        # rank_test_score ranks every row, rungs included (as scikit-learn's
+        # halving does); the table ranks the candidates it compares.
+        rank = results["rank_test_score"][i] if full.all() else (
+            1 + int(np.sum(full & (scores > scores[i])))
+        )
         row = [
-            results["rank_test_score"][i],
+            rank,
             f"{scores[i]:.4f}",
             f"{results['std_test_score'][i]:.4f}",
         ]
@@ -170,7 +183,9 @@ def importance_table(importance):
         ["hyperparameter", "importance", ""],
         rows,
         title=f"Which hyperparameters mattered ({what}, "
-        f"{importance.n_candidates} candidates)",
+        f"{importance.n_candidates} candidates"
+        + (", ranked by the rung reached, then by score there)"
+           if importance.get("by_rung") else ")"),
     )
 
 

@@ -11,7 +11,13 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import r2_score
 from sklearn.utils import Bunch, check_random_state
 
-from skhp.inspection._results import candidate_features, cv_results_of
+from skhp.inspection._results import (
+    candidate_features,
+    cv_results_of,
+    highest_rung_rows,
+    resource_param,
+)
+from skhp.model_selection._resources import rank_across_rungs
 
 __all__ = ["hyperparameter_importance"]
 
@@ -134,7 +140,10 @@ def hyperparameter_importance(
         their mean over the resamples; ``importances_std``, their standard
         deviation; ``bootstrap_importances`` of shape ``(n_names,
         n_bootstrap)``, each resample's; ``method``; ``n_candidates``
-        (candidates with a finite score that were used); ``caveat``, a
+        (candidates with a finite score that were used); ``by_rung``, True
+        when the search stopped candidates at rungs (successive halving): each
+        candidate is then explained once, by the rung it reached and its rank
+        there, and the resource is left out; ``caveat``, a
         sentence when there are fewer than 10 candidates per hyperparameter
         (the ranking is then rough), else None.
 
@@ -163,8 +172,21 @@ def hyperparameter_importance(
     if scoring_key not in results:
         raise ValueError(f"cv_results has no column {scoring_key!r}")
     scores = np.asarray(results[scoring_key], dtype=float)
-    X, names = candidate_features(results)
-    keep = np.isfinite(scores)
+    # With successive halving, each candidate counts once, from the highest
+    # rung it reached, ranked as the zoom ranks it (by rung, then by score
+    # there): scores after a few epochs are not comparable with scores after
+    # many, and the resource itself is not a hyperparameter that was tuned.
+    shown, rung = highest_rung_rows(search, results)
+    by_rung = bool(rung.any())
+    if by_rung:
+        scores = np.full(len(shown), np.nan)
+        scores[shown] = rank_across_rungs(
+            rung[shown], np.asarray(results[scoring_key], dtype=float)[shown]
+        )
+    resource = resource_param(search, results)
+    params = sorted({k for c in results["params"] for k in c} - {resource})
+    X, names = candidate_features(search, params)
+    keep = shown & np.isfinite(scores)
     X, scores = X[keep], scores[keep]
     if len(scores) < 3 or not names:
         raise ValueError(
@@ -193,5 +215,6 @@ def hyperparameter_importance(
         bootstrap_importances=draws[order],
         method=method,
         n_candidates=n,
+        by_rung=by_rung,
         caveat=caveat,
     )

@@ -11,9 +11,9 @@ import numpy as np
 
 from skhp.inspection._importance import hyperparameter_importance
 from skhp.inspection._results import (
-    candidate_key,
     candidate_origins,
     cv_results_of,
+    highest_rung_rows,
     round_regions,
     rounds_of,
     short_name,
@@ -138,27 +138,6 @@ def _region_box(region, x, y, fx, fy, points):
     return (xs.min(), xs.max()), (ys.min(), ys.max())
 
 
-def _last_rungs(search, results):
-    """Rows to draw, and each row's rung (0 without successive halving).
-
-    With successive halving a candidate has one row per rung it reached; it
-    is drawn once, from its highest rung's row.
-    """
-    n = len(results["params"])
-    if "rung" not in results:
-        return np.ones(n, dtype=bool), np.zeros(n, dtype=int)
-    rung = np.asarray(results["rung"], dtype=int)
-    rounds = rounds_of(results)
-    rounds = np.zeros(n, dtype=int) if rounds is None else rounds
-    ignore = {getattr(search, "resource", None)}
-    last = {}
-    for i in np.argsort(rung, kind="stable"):
-        last[rounds[i], candidate_key(results["params"][i], ignore)] = i
-    shown = np.zeros(n, dtype=bool)
-    shown[list(last.values())] = True
-    return shown, rung
-
-
 def plot_search(search, x=None, y=None, *, ax=None):
     """Draw the candidates of a search on two of its hyperparameters.
 
@@ -218,7 +197,7 @@ def plot_search(search, x=None, y=None, *, ax=None):
     fy = _axis(ax, "y", y, y_scale)
     px, py = fx(xs), fy(ys)
     scores = np.asarray(results["mean_test_score"], dtype=float)
-    shown, rung = _last_rungs(search, results)
+    shown, rung = highest_rung_rows(search, results)
     ok = np.isfinite(scores) & shown
     # Point size grows with the score's rank among the candidates that fitted
     # (with successive halving: by the rung reached, then by score there).
@@ -443,6 +422,8 @@ def plot_importance(importance, *, ax=None, **kwargs):
     else:
         ax.set_xlabel("drop in the surrogate's R$^2$ when shuffled" + spread)
     title = f"Which hyperparameters mattered ({importance.n_candidates} candidates)"
+    if getattr(importance, "by_rung", False):
+        title += "\nranked by the rung each reached, then by score there"
     caveat = getattr(importance, "caveat", None)
     if caveat:
         title += "\n" + "\n".join(textwrap.wrap(f"Caveat: {caveat}.", 80))

@@ -13,6 +13,8 @@ __all__ = [
     "candidate_features",
     "candidate_origins",
     "cv_results_of",
+    "highest_rung_rows",
+    "resource_param",
     "round_regions",
     "rounds_of",
     "short_name",
@@ -227,6 +229,58 @@ def candidate_origins(search):
 def candidate_key(params, ignore=()):
     """A hashable key of a candidate's parameters, leaving out ``ignore``."""
     return tuple(sorted((k, repr(v)) for k, v in params.items() if k not in ignore))
+
+
+def resource_param(search, results=None):
+    """The parameter a search with successive halving set per rung, or None.
+
+    A fitted search says it (``resource``); from ``cv_results_`` alone, it is
+    the parameter equal to ``n_resources`` on every row (none for
+    ``resource="n_samples"``).
+    """
+    resource = getattr(search, "resource", None)
+    results = cv_results_of(search) if results is None else results
+    if resource is not None or "n_resources" not in results:
+        return None if resource == "n_samples" else resource
+    n_resources = list(results["n_resources"])
+    names = set.intersection(*(set(c) for c in results["params"])) if n_resources else ()
+    for name in sorted(names):
+        if all(
+            isinstance(c[name], numbers.Integral) and not isinstance(c[name], bool)
+            and c[name] == n
+            for c, n in zip(results["params"], n_resources)
+        ):
+            return name
+    return None
+
+
+def highest_rung_rows(search, results=None):
+    """Each candidate's row at the highest rung it reached, and every row's rung.
+
+    With successive halving (a ``rung`` column) a candidate has one row per
+    rung it reached; without, every row is a candidate at rung 0.
+
+    Returns
+    -------
+    shown : ndarray of bool
+        True on each candidate's highest-rung row.
+    rung : ndarray of int
+        The rung of every row.
+    """
+    results = cv_results_of(search) if results is None else results
+    n = len(results["params"])
+    if "rung" not in results:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=int)
+    rung = np.asarray(results["rung"], dtype=int)
+    rounds = rounds_of(results)
+    rounds = np.zeros(n, dtype=int) if rounds is None else rounds
+    ignore = {resource_param(search, results)}
+    last = {}
+    for i in np.argsort(rung, kind="stable"):
+        last[rounds[i], candidate_key(results["params"][i], ignore)] = i
+    shown = np.zeros(n, dtype=bool)
+    shown[list(last.values())] = True
+    return shown, rung
 
 
 # Parameters that are betas whatever values a few candidates happened to get.
