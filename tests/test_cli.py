@@ -343,3 +343,5 @@ def test_halving_tables_rank_full_epoch_candidates_without_the_resource(tmp_path
     run = json.loads((out / "run.json").read_text())
     assert "max_iter" not in run["importance"]
     assert "8 candidates, ranked by the rung reached, then by score there" in captured
+    # 8 candidates for 5 or more hyperparameters: the ranking is rough, and says so
+    assert "Caveat: 8 candidates for" in captured

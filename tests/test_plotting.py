@@ -122,6 +122,35 @@ def test_search_with_rounds_draws_rounds_and_regions(rounds_search):
                 assert _inside(box, lr, 1 - beta)
 
 
+def test_candidates_stopped_at_a_lower_rung_are_faded(rounds_search):
+    ax = plot_search(rounds_search)
+    results = rounds_search.cv_results_
+    rung = np.asarray(results["rung"])
+    assert rung.max() > 0  # the fixture runs successive halving
+    # Each candidate once, from its highest rung: the top rung's rows, and
+    # the rows of candidates that stopped below it.
+    promoted = {
+        (results["round"][i], results["params"][i]["mlp__learning_rate_init"])
+        for i in np.flatnonzero(rung > 0)
+    }
+    stopped = sum(
+        (results["round"][i], results["params"][i]["mlp__learning_rate_init"])
+        not in promoted
+        for i in np.flatnonzero(rung == 0)
+    )
+    drawn = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+    faded = [c for gid, c in drawn.items() if gid.endswith(", stopped early")]
+    assert sum(len(c.get_offsets()) for c in faded) == stopped > 0
+    assert all(c.get_alpha() < 0.5 for c in faded)
+    full = [c for gid, c in drawn.items()
+            if gid.startswith("round") and not gid.endswith(", stopped early")]
+    assert sum(len(c.get_offsets()) for c in full) == np.sum(rung == rung.max())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "faded: stopped early, at a lower rung" in labels
+    assert any(label.startswith("size: best score") and label.endswith(
+        f"at rung {rung.max()}") for label in labels)
+
+
 @pytest.fixture(scope="module")
 def ridge_search():
     """Rounds with a categorical choice: category swaps and exploration."""

@@ -179,7 +179,7 @@ def importance_table(importance):
         if importance.method == "fanova"
         else "drop in R^2 when shuffled"
     )
-    return format_table(
+    table = format_table(
         ["hyperparameter", "importance", ""],
         rows,
         title=f"Which hyperparameters mattered ({what}, "
@@ -187,6 +187,8 @@ def importance_table(importance):
         + (", ranked by the rung reached, then by score there)"
            if importance.get("by_rung") else ")"),
     )
+    caveat = importance.get("caveat")
+    return table + (f"\nCaveat: {caveat}." if caveat else "")
 
 
 def to_jsonable(value):

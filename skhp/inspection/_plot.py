@@ -4,6 +4,7 @@ matplotlib is an optional dependency (``pip install 'skhp[plots]'``); it is
 imported when a function here is called.
 """
 
+import itertools
 import numbers
 import textwrap
 
@@ -97,6 +98,8 @@ _ORIGIN_LEGEND = {
 # Point sizes (points^2) of the worst and the best candidate.
 _SIZE_RANGE = (15.0, 125.0)
 _STAR_SIZE = 400.0
+# Opacity of candidates successive halving stopped below the top rung.
+_STOPPED_ALPHA = 0.3
 # Margin around what is drawn, as a share of each axis's span.
 _MARGIN = 0.07
 
@@ -206,6 +209,9 @@ def plot_search(search, x=None, y=None, *, ax=None):
     if ok.sum() > 1:
         ranks = np.argsort(np.lexsort((scores[ok], rung[ok])))
         size[ok] = small + (large - small) * ranks / (ok.sum() - 1)
+    # With successive halving, candidates stopped below the top rung are
+    # faded: fewer epochs, a score not comparable with the full ones.
+    stopped_early = shown & (rung < (rung.max() if len(rung) else 0))
     # What the axes must hold, in plot coordinates.
     drawn_x, drawn_y = list(px[shown]), list(py[shown])
 
@@ -220,8 +226,10 @@ def plot_search(search, x=None, y=None, *, ax=None):
             first = np.all(origin[rounds == r] == "design")
             # Numbered from 0, as the round column of cv_results_.
             label = f"round {r}" + (": whole-space design" if first else "")
-            for kind, marker in _MARKERS.items():
-                sel = (rounds == r) & ok & (origin == kind)
+            for (kind, marker), stopped in itertools.product(
+                _MARKERS.items(), (False, True)
+            ):
+                sel = (rounds == r) & ok & (origin == kind) & (stopped_early == stopped)
                 if not sel.any():
                     continue
                 swap = kind == "swap"
@@ -235,9 +243,9 @@ def plot_search(search, x=None, y=None, *, ax=None):
                     facecolor="none" if swap else color,
                     edgecolor=color if swap else "black",
                     linewidth=1.6 if swap else 0.4,
-                    alpha=0.85,
+                    alpha=_STOPPED_ALPHA if stopped else 0.85,
                     zorder=7 if swap else 3,
-                    gid=f"round {r}: {kind}",
+                    gid=f"round {r}: {kind}" + (", stopped early" if stopped else ""),
                 )
             handles.append(
                 Line2D([], [], linestyle="", marker="o", markersize=7, color=color,
@@ -290,6 +298,13 @@ def plot_search(search, x=None, y=None, *, ax=None):
                            markeredgewidth=1.4 if kind == "swap" else 0.4,
                            label=_ORIGIN_LEGEND[kind])
                 )
+        if stopped_early.any():
+            handles.append(
+                Line2D([], [], linestyle="", marker="o", markersize=7, color="grey",
+                       alpha=_STOPPED_ALPHA, markeredgecolor="black",
+                       markeredgewidth=0.4,
+                       label="faded: stopped early, at a lower rung")
+            )
         if drew_box:
             handles.append(
                 Line2D([], [], color="dimgrey", linestyle="--", lw=1.3,
@@ -319,12 +334,13 @@ def plot_search(search, x=None, y=None, *, ax=None):
     if ok.sum() > 1:
         # What a point's size means: the scores of the smallest and largest.
         order = np.flatnonzero(ok)[np.lexsort((scores[ok], rung[ok]))]
-        for area, score, word in ((small, scores[order[0]], "worst"),
-                                  (large, scores[order[-1]], "best")):
+        for area, i, word in ((small, order[0], "worst"), (large, order[-1], "best")):
+            at = f" at rung {rung[i]}" if rung.any() else ""
             handles.append(
                 Line2D([], [], linestyle="", marker="o", markersize=np.sqrt(area),
                        markerfacecolor="white", markeredgecolor="black",
-                       markeredgewidth=0.6, label=f"size: {word} score {score:.4f}")
+                       markeredgewidth=0.6,
+                       label=f"size: {word} score {scores[i]:.4f}{at}")
             )
     if ok.any():
         best = getattr(search, "best_index_", None)
