@@ -18,10 +18,12 @@ epochs are powers of 3, so that every method's halving (factor 3) ends at them.
 
 Run ``python benchmarks/search_multifidelity.py --seeds 10``; results are
 appended to a JSON file (``--out``), and ``--report`` prints the table and
-draws the curves from it without running anything. ``--batch-size 128``
-takes the mini-batch size out of the space: halving over epochs favours small
-batches, which take more steps per epoch and more time per epoch
-(docs/search_benchmarks.md measures it).
+draws the curves from it without running anything. Two variants, each to
+its own ``--out``: ``--batch-size 128`` takes the mini-batch size out of the
+space (halving over epochs favours small batches, which take more steps and
+more time per epoch); ``--zoom-scores raw`` lets the resource-aware search's
+zoom learn from the raw scores at whatever rung instead of ranks by the rung
+reached (the library's choice). docs/search_benchmarks.md reports both.
 """
 
 import argparse
@@ -393,10 +395,19 @@ def main():
                         help="JSON file the results are appended to")
     parser.add_argument("--plot", default=None, help="PNG of the curves")
     parser.add_argument("--report", action="store_true", help="only report --out")
+    parser.add_argument("--zoom-scores", choices=["rank", "raw"], default="rank",
+                        help="what the resource-aware search's zoom learns from: "
+                             "ranks by rung reached, then score (the library's "
+                             "choice), or the raw scores at whatever rung "
+                             "(use another --out)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="fix the mini-batch size instead of searching it "
                              "(use another --out)")
     args = parser.parse_args()
+    if args.zoom_scores == "raw":
+        import skhp.model_selection._coarse_to_fine as c2f
+
+        c2f.rank_across_rungs = lambda levels, scores: np.asarray(scores, dtype=float)
     if args.batch_size is not None:
         del SPACE["batch_size"]
         FIXED["batch_size"] = args.batch_size
