@@ -51,10 +51,11 @@ from skhp import CoarseToFineSearchCV, MLPClassifier, MLPRegressor
 from skhp.distributions import loguniform, reverse_loguniform
 
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
-METHODS = ("c2f", "c2f_resource", "random", "halving", "optuna")
+METHODS = ("c2f", "c2f_resource", "c2f_resource_same", "random", "halving", "optuna")
 LABELS = {
     "c2f": "CoarseToFineSearchCV (today)",
     "c2f_resource": "CoarseToFineSearchCV(resource='max_iter')",
+    "c2f_resource_same": "the same, today's candidates and rounds",
     "random": "RandomizedSearchCV",
     "halving": "HalvingRandomSearchCV(max_iter)",
     "optuna": "Optuna TPE + Hyperband (partial_fit)",
@@ -184,6 +185,11 @@ def run_sklearn_like(method, est, X, y, cv, seed, budget, n_candidates, n_rounds
         search = CoarseToFineSearchCV(est, SPACE, n_iter=3 * n_candidates,
                                       n_rounds=3 * n_candidates // 9, resource="max_iter",
                                       **common)
+    elif method == "c2f_resource_same":
+        # What a user gets by adding resource= to today's search: the same
+        # candidates per round, halving within each.
+        search = CoarseToFineSearchCV(est, SPACE, n_iter=n_candidates, n_rounds=n_rounds,
+                                      resource="max_iter", **common)
     elif method == "random":
         search = RandomizedSearchCV(est, SPACE, n_iter=10_000, **common)
     elif method == "halving":
