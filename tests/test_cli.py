@@ -345,3 +345,25 @@ def test_halving_tables_rank_full_epoch_candidates_without_the_resource(tmp_path
     assert "8 candidates, ranked by the rung reached, then by score there" in captured
     # 8 candidates for 5 or more hyperparameters: the ranking is rough, and says so
     assert "Caveat: 8 candidates for" in captured
+
+
+def test_results_table_leaves_out_failed_full_epoch_fits():
+    """A candidate whose fit at the full epochs failed (NaN) is not among the
+    best, and no row of a lower rung stands in for it."""
+    from skhp.cli._report import results_table
+
+    params = [{"lr": lr, "max_iter": 3} for lr in (0.1, 0.01, 0.001)]
+    params += [{"lr": lr, "max_iter": 9} for lr in (0.1, 0.01)]
+    results = {
+        "params": params,
+        "mean_test_score": np.array([0.9, 0.8, 0.7, 0.95, np.nan]),
+        "std_test_score": np.zeros(5),
+        "rank_test_score": np.array([3, 4, 5, 1, 6]),
+        "rung": np.array([0, 0, 0, 1, 1]),
+        "n_resources": np.array([3, 3, 3, 9, 9]),
+        "round": np.zeros(5, dtype=int),
+    }
+    lines = results_table(results).splitlines()
+    assert lines[0].startswith("Best 1 of the 2 candidates trained to 9 epochs")
+    assert len(lines) == 4  # title, header, rule, one row
+    assert lines[3].split()[:2] == ["1", "0.9500"]

@@ -8,6 +8,7 @@ from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import RandomizedSearchCV
 
 from skhp.inspection import candidate_features, hyperparameter_importance
+from skhp.model_selection._resources import rank_across_rungs
 
 
 def synthetic_results(n=60, seed=0):
@@ -81,6 +82,42 @@ def test_halving_counts_each_candidate_once_without_the_resource():
     mixed = hyperparameter_importance(rows, random_state=0)
     assert mixed.n_candidates == 60 and not mixed.by_rung
     assert mixed.names[0] == "max_iter"
+
+
+def test_halving_explains_ranks_by_rung_reached(monkeypatch):
+    """The surrogate is fitted to the zoom's ranks: the 15 promoted candidates
+    (their rung-1 rows, 50 below every rung-0 score) rank above the 30 stopped
+    at rung 0, by score within each rung."""
+    from skhp.inspection import _importance
+
+    seen = []
+
+    def recording(X, scores, *args):
+        seen.append(np.array(scores))
+        return real(X, scores, *args)
+
+    real = _importance._importance_once
+    monkeypatch.setattr(_importance, "_importance_once", recording)
+    rows = halving_results()
+    hyperparameter_importance(rows, n_bootstrap=3, random_state=0)
+    # each candidate's highest row: rung 0 for the 30 stopped, rung 1 for the
+    # 15 promoted (the last 15 rows)
+    promoted = {repr(p) for p in rows["params"][45:]}
+    highest = [i for i in range(45) if repr({**rows["params"][i], "mlp__max_iter": 9})
+               not in promoted] + list(range(45, 60))
+    expected = rank_across_rungs(np.asarray(rows["rung"])[highest],
+                                 np.asarray(rows["mean_test_score"])[highest])
+    assert len(expected) == 45
+    for scores in seen:  # each bootstrap resample draws from these ranks only
+        assert set(scores) <= set(expected)
+    assert np.sum(expected > 1) == 15 and np.all(expected[expected < 1] > 0)
+
+
+def test_scikit_learn_halving_iter_column_counts_as_rungs():
+    rows = halving_results()
+    rows["iter"] = rows.pop("rung")  # HalvingRandomSearchCV's name for it
+    result = hyperparameter_importance(rows, random_state=0)
+    assert result.by_rung and result.n_candidates == 45
 
 
 def test_fanova_shares_are_fractions():

@@ -83,9 +83,10 @@ def results_table(search, top=5):
     results = cv_results_of(search)
     scores = np.asarray(results["mean_test_score"], dtype=float)
     full = _at_full_resource(results)
-    # With rungs, only candidates trained on the whole resource rank together.
-    ranked = np.where(full, np.nan_to_num(-scores, nan=np.inf), np.inf)
-    order = np.argsort(ranked, kind="stable")[: min(top, int(full.sum()))]
+    # With rungs, only candidates trained on the whole resource rank together;
+    # failed fits (NaN) are not among the best.
+    ok = full & np.isfinite(scores)
+    order = np.argsort(np.where(ok, -scores, np.inf), kind="stable")[: min(top, int(ok.sum()))]
     rounds = rounds_of(results)
     # The resource is the same for every row shown: not a column of its own.
     resource = resource_param(search, results)

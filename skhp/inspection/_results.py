@@ -257,7 +257,8 @@ def resource_param(search, results=None):
 def highest_rung_rows(search, results=None):
     """Each candidate's row at the highest rung it reached, and every row's rung.
 
-    With successive halving (a ``rung`` column) a candidate has one row per
+    With successive halving (a ``rung`` column, or scikit-learn's halving
+    searches' ``iter`` beside ``n_resources``) a candidate has one row per
     rung it reached; without, every row is a candidate at rung 0.
 
     Returns
@@ -269,9 +270,13 @@ def highest_rung_rows(search, results=None):
     """
     results = cv_results_of(search) if results is None else results
     n = len(results["params"])
-    if "rung" not in results:
+    if "rung" in results:
+        rung = results["rung"]
+    elif "iter" in results and "n_resources" in results:  # scikit-learn's halving
+        rung = results["iter"]
+    else:
         return np.ones(n, dtype=bool), np.zeros(n, dtype=int)
-    rung = np.asarray(results["rung"], dtype=int)
+    rung = np.asarray(rung, dtype=int)
     rounds = rounds_of(results)
     rounds = np.zeros(n, dtype=int) if rounds is None else rounds
     ignore = {resource_param(search, results)}

@@ -98,9 +98,7 @@ class _Ledger:
         self.last_batch_was_brief = False
         self.rounds_running = True
         self.any_success, self.all_failed_error = False, None
-        # (params, cv, more) of the last batch the search fitted itself in
-        # which a fit succeeded, and whether BaseSearchCV is evaluating it again
-        self.last_own_batch = None
+        # whether BaseSearchCV is evaluating a row the ledger holds again
         self.replaying = False
 
     def add(self, params, out, more):
@@ -111,6 +109,19 @@ class _Ledger:
         )
         for key, values in more.items():
             self.more.setdefault(key, []).extend(values)
+
+    def first_success_from_scratch(self, n_splits):
+        """The first row with a successful fit that was fitted from scratch
+        (at the first rung: later rungs may continue earlier fits), as a batch
+        of one candidate ``(params, more)``; None if there is none."""
+        rung = self.more.get("rung")
+        for i, params in enumerate(self.params):
+            if rung is not None and rung[i] != 0:
+                continue
+            if any(o.get("fit_error") is None
+                   for o in self.out[i * n_splits:(i + 1) * n_splits]):
+                return [params], {key: [values[i]] for key, values in self.more.items()}
+        return None
 
     def format(self, search, n_splits, params=(), out=(), more=None, brief=False):
         """cv_results_ of every row so far and of the given new ones; ``brief``
@@ -853,8 +864,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
             )
             for i, fitted, cont in zip(alive, fold_models, conts):
                 models[i] = fitted if cont is not None else None
-            if any(o.get("fit_error") is None for o in out):
-                self._ledger.last_own_batch = (params, cv, more)
         else:
             out = self._evaluate_with_base_search(
                 evaluate_candidates, params, cv, more, final, ctx, label
@@ -1009,24 +1018,25 @@ class CoarseToFineSearchCV(BaseSearchCV):
             n_rung_candidates.append([len(m) for m in record["rung_members"]])
 
         if ledger.last_results is None and ledger.any_success:
-            # BaseSearchCV must evaluate at least one batch, and the last round
-            # ended before its last rung (every candidate of a rung failed): the
-            # last batch the search fitted itself with a success is fitted
-            # again through BaseSearchCV (from scratch: the same fits, by
-            # seed), its rows already in the ledger.
-            params, cv, more = ledger.last_own_batch
+            # BaseSearchCV must evaluate at least one batch with a success, and
+            # none went through it: the last round ended before its last rung
+            # (every candidate of a rung failed), or every round was restored
+            # from a checkpoint. A candidate that fitted is fitted again
+            # through it, the rows already in the ledger standing as results.
+            params, more = ledger.first_success_from_scratch(self.n_splits_)
             ledger.replaying = True
             try:
                 self._evaluate_with_base_search(
-                    evaluate_candidates, params, cv, more, final=True, ctx=None,
-                    label="the last batch",
+                    evaluate_candidates, params, self._checked_cv_orig, more,
+                    final=True, ctx=None, label="a candidate fitted again",
                 )
             finally:
                 ledger.replaying = False
             if ledger.last_results is None:
                 raise RuntimeError(
-                    f"The fits of {params!r} succeeded once and failed when run "
-                    "again with the same seed: the estimator is not deterministic."
+                    f"The fits of {params[0]!r} succeeded once and failed when "
+                    "fitted again from scratch with the same seed: the "
+                    "estimator is not deterministic."
                 )
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)

@@ -290,15 +290,19 @@ def test_origin_and_region_columns_follow_each_candidate_through_its_rungs():
 
 
 class FailingAfter(MLPClassifier):
-    """Fails every fit of 1 epoch (the first rung) after the first ``fits["ok"]`` (counted in
-    this process)."""
+    """Fits of 1 epoch (the first rung) fail for every candidate that was not
+    among the first ``fits["ok"]`` such fits in this process: deterministic
+    per candidate (as the search assumes), so the rounds after the first fail
+    at their first rung and round 0's candidates still fit."""
 
-    fits = {"n": 0, "ok": 0}
+    fits = {"n": 0, "ok": 0, "seen": set()}
 
     def fit(self, X, y, sample_weight=None):
         if self.max_iter == 1:
             FailingAfter.fits["n"] += 1
-            if FailingAfter.fits["n"] > FailingAfter.fits["ok"]:
+            if FailingAfter.fits["n"] <= FailingAfter.fits["ok"]:
+                FailingAfter.fits["seen"].add(self.learning_rate_init)
+            elif self.learning_rate_init not in FailingAfter.fits["seen"]:
                 raise RuntimeError("scheduled failure")
         return super().fit(X, y, sample_weight=sample_weight)
 
@@ -306,8 +310,8 @@ class FailingAfter(MLPClassifier):
 def test_last_round_failing_at_its_first_rung_keeps_the_search():
     """Round 1 fails at rung 0 (fitted by the search itself, as every batch
     so far): the search still ends with round 0's results, its best."""
-    # round 0's first rung: 9 candidates x 3 folds of 3 epochs
-    FailingAfter.fits.update(n=0, ok=27)
+    # round 0's first rung: 9 candidates x 3 folds of 1 epoch
+    FailingAfter.fits.update(n=0, ok=27, seen=set())
     estimator = FailingAfter(hidden_layer_sizes=(8,), max_iter=9, random_state=0)
     s = search(estimator=estimator, refit=False)
     with pytest.warns(UserWarning):
@@ -317,3 +321,23 @@ def test_last_round_failing_at_its_first_rung_keeps_the_search():
     assert s.n_rung_candidates_ == [[9, 3, 1], [9]]
     assert res["round"][s.best_index_] == 0 and res["n_resources"][s.best_index_] == 9
     assert len(res["params"]) == 13 + 9
+
+
+def test_search_restored_whole_from_a_checkpoint_keeps_its_results(tmp_path):
+    """A finished search resumed from its checkpoint re-runs its last batch,
+    so that BaseSearchCV has one to evaluate; here that batch (round 1's first
+    rung) fails again, as it did: a candidate that fitted is fitted again
+    instead, and the search ends with the results of the run that wrote the
+    checkpoint."""
+    FailingAfter.fits.update(n=0, ok=27, seen=set())
+    estimator = FailingAfter(hidden_layer_sizes=(8,), max_iter=9, random_state=0)
+    checkpoint = tmp_path / "search.pkl"
+    with pytest.warns(UserWarning):
+        first = search(estimator=estimator, refit=False, checkpoint=checkpoint).fit(X, Y)
+    with pytest.warns(UserWarning):
+        again = search(estimator=estimator, refit=False, checkpoint=checkpoint).fit(X, Y)
+    assert again.n_restored_rounds_ == 1  # round 1's last rung is re-run
+    assert again.n_rung_candidates_ == first.n_rung_candidates_ == [[9, 3, 1], [9]]
+    assert_allclose(again.cv_results_["mean_test_score"],
+                    first.cv_results_["mean_test_score"])
+    assert again.best_index_ == first.best_index_
