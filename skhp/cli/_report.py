@@ -86,7 +86,8 @@ def results_table(search, top=5):
     # With rungs, only candidates trained on the whole resource rank together;
     # failed fits (NaN) are not among the best.
     ok = full & np.isfinite(scores)
-    order = np.argsort(np.where(ok, -scores, np.inf), kind="stable")[: min(top, int(ok.sum()))]
+    ranked = np.where(ok, -scores, np.inf)
+    order = np.argsort(ranked, kind="stable")[: min(top, int(ok.sum()))]
     rounds = rounds_of(results)
     # The resource is the same for every row shown: not a column of its own.
     resource = resource_param(search, results)

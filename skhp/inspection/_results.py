@@ -243,7 +243,9 @@ def resource_param(search, results=None):
     if resource is not None or "n_resources" not in results:
         return None if resource == "n_samples" else resource
     n_resources = list(results["n_resources"])
-    names = set.intersection(*(set(c) for c in results["params"])) if n_resources else ()
+    if not n_resources:
+        return None
+    names = set.intersection(*(set(c) for c in results["params"]))
     for name in sorted(names):
         if all(
             isinstance(c[name], numbers.Integral) and not isinstance(c[name], bool)

@@ -622,7 +622,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return np.full(n_candidates, np.nan)
         first = out[0]["test_scores"]
         if isinstance(first, dict):
-            key = self.refit if isinstance(self.refit, str) and self.refit in first else next(iter(first))
+            if isinstance(self.refit, str) and self.refit in first:
+                key = self.refit
+            else:
+                key = next(iter(first))
             values = [o["test_scores"][key] for o in out]
         else:
             values = [o["test_scores"] for o in out]
