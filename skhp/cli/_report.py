@@ -96,13 +96,10 @@ def results_table(search, top=5):
     header += [short_name(n) for n in names]
     rows = []
     for i in order:
-        # rank_test_score ranks every row, rungs included (as scikit-learn's
-        # halving does); the table ranks the candidates it compares.
-        rank = results["rank_test_score"][i] if full.all() else (
-            1 + int(np.sum(full & (scores > scores[i])))
-        )
+        # Ranked among the candidates the table compares ("min" ties, as
+        # rank_test_score, which also ranks the rows of lower rungs).
         row = [
-            rank,
+            1 + int(np.sum(ok & (scores > scores[i]))),
             f"{scores[i]:.4f}",
             f"{results['std_test_score'][i]:.4f}",
         ]

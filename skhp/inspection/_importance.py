@@ -179,10 +179,9 @@ def hyperparameter_importance(
     shown, rung = highest_rung_rows(search, results)
     by_rung = bool(rung.any())
     if by_rung:
-        scores = np.full(len(shown), np.nan)
-        scores[shown] = rank_across_rungs(
-            rung[shown], np.asarray(results[scoring_key], dtype=float)[shown]
-        )
+        ranks = np.full(len(shown), np.nan)
+        ranks[shown] = rank_across_rungs(rung[shown], scores[shown])
+        scores = ranks
     resource = resource_param(search, results)
     params = sorted({k for c in results["params"] for k in c} - {resource})
     X, names = candidate_features(search, params)
