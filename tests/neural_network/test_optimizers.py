@@ -1,5 +1,7 @@
 """Each optimizer's update against its closed form, and the schedules."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -14,6 +16,7 @@ from skhp.neural_network._optimizers import (
     RMSpropOptimizer,
     SGDOptimizer,
 )
+from skhp.neural_network._threadpools import single_threaded_scipy_blas
 
 rng = np.random.RandomState(0)
 PARAMS = rng.normal(size=50)
@@ -167,26 +170,37 @@ def test_changed_beta_takes_effect_in_the_average():
     assert_allclose(second.ms, 0.5 * 0.1 * np.ones(3))
 
 
+def _blas_context(inside_fit):
+    """Where axpy runs: inside a fit (scipy's BLAS may serve) or outside."""
+    return single_threaded_scipy_blas() if inside_fit else contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("inside_fit", [True, False], ids=["in-fit", "outside"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_axpy_matches_numpy(dtype):
+def test_axpy_matches_numpy(dtype, inside_fit):
     from skhp.neural_network._optimizers import axpy
     rng = np.random.RandomState(0)
     x, y = rng.normal(size=(2, 1000)).astype(dtype)
     for contiguous in [True, False]:
         xs, ys = (x, y.copy()) if contiguous else (x[::2], y.copy()[::2])
         expected = ys - 2.0 * xs
-        axpy(xs, ys, -2.0)
+        with _blas_context(inside_fit):
+            axpy(xs, ys, -2.0)
         assert_allclose(ys, expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("y", [
-    np.zeros(8, dtype=">f8"),  # big-endian: f2py would pass BLAS a copy
-    np.zeros(8, dtype=np.float16),  # no BLAS routine: f2py would upcast a copy
-    np.frombuffer(bytearray(8 * 8 + 1), dtype=np.float64, offset=1, count=8),  # misaligned
+@pytest.mark.parametrize("make_y", [
+    lambda: np.zeros(8, dtype=">f8"),  # big-endian: f2py would pass BLAS a copy
+    lambda: np.zeros(8, dtype=np.float16),  # no BLAS routine: f2py would upcast a copy
+    # misaligned
+    lambda: np.frombuffer(bytearray(8 * 8 + 1), dtype=np.float64, offset=1, count=8),
 ], ids=["big-endian", "float16", "misaligned"])
-def test_axpy_updates_arrays_blas_would_copy(y):
+@pytest.mark.parametrize("inside_fit", [True, False], ids=["in-fit", "outside"])
+def test_axpy_updates_arrays_blas_would_copy(make_y, inside_fit):
     from skhp.neural_network._optimizers import axpy
-    axpy(np.ones(8, dtype=y.dtype), y, 2.0)
+    y = make_y()
+    with _blas_context(inside_fit):
+        axpy(np.ones(8, dtype=y.dtype), y, 2.0)
     assert_allclose(y, 2.0)
 
 
