@@ -30,6 +30,7 @@ from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._resources import (
     ResourceSchedule,
+    calibrate_pruning,
     continuation_params,
     fit_and_score_continuing,
     n_promoted,
@@ -274,6 +275,21 @@ class CoarseToFineSearchCV(BaseSearchCV):
         One candidate in ``factor`` (rounded up) moves on at each rung, and
         each rung has ``factor`` times the resource of the one below.
 
+    min_rank_correlation : float in [-1, 1], default=None
+        With a ``resource``, whether the rungs must first show that they rank
+        candidates as ``max_resources`` does. None: every rung prunes from
+        the first round, as successive halving does. A float: rounds prune
+        nothing (each candidate is scored at every rung on its way to
+        ``max_resources``) until, for some rung, the Spearman correlation
+        between those rounds' scores there and at ``max_resources`` reaches
+        ``min_rank_correlation`` (over at least 5 candidates); from the next
+        round on, such rungs keep their best ``1 / factor``. Where a few
+        epochs favour other candidates than the full epochs (short-horizon
+        bias), the search then trains every candidate fully, as without a
+        resource, instead of stopping the best ones early. Needs at least two
+        rounds to prune at all; ``rung_rank_correlations_`` reports what was
+        measured.
+
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
@@ -330,6 +346,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
     n_rung_candidates_ : list of list of int
         With a ``resource``: per round, the number of candidates evaluated at
         each rung.
+
+    rung_rank_correlations_ : list of float
+        With a ``resource`` and ``min_rank_correlation``: per rung below
+        ``max_resources``, the Spearman correlation of its scores with those
+        at ``max_resources`` over the rounds that pruned nothing (NaN where
+        fewer than 5 candidates were scored at both).
 
     rounds_ : list of dict
         One dict per round: ``round``, ``n_candidates``, ``width`` (region width
@@ -394,6 +416,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             StrOptions({"auto"}),
         ],
         "factor": [Interval(Real, 1, None, closed="neither")],
+        "min_rank_correlation": [Interval(Real, -1, 1, closed="both"), None],
     }
 
     # The zoom; benchmarks/search_quality.py sets subclasses of it from
@@ -426,6 +449,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         min_resources="exhaust",
         max_resources="auto",
         factor=3,
+        min_rank_correlation=None,
     ):
         self.param_distributions = param_distributions
         self.n_iter = n_iter
@@ -441,6 +465,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self.min_resources = min_resources
         self.max_resources = max_resources
         self.factor = factor
+        self.min_rank_correlation = min_rank_correlation
         super().__init__(
             estimator=estimator,
             scoring=scoring,
@@ -466,7 +491,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         "rounds_", "n_candidates_", "n_rounds_", "cv_results_", "multimetric_",
         "best_index_", "best_score_", "best_params_", "best_estimator_",
         "refit_time_", "feature_names_in_", "scorer_", "n_resources_",
-        "n_rung_candidates_",
+        "n_rung_candidates_", "rung_rank_correlations_",
     )
 
     def __getstate__(self):
@@ -780,12 +805,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
         return out, fold_models
 
     def _run_round(self, record, round_idx, space, schedule, evaluate_candidates,
-                   last_round, search_ctx, save):
+                   last_round, search_ctx, save, pruning=frozenset()):
         """Evaluate a round's remaining rungs, promoting the best of each.
 
         ``record`` (the round's candidates and the rungs done so far, as a
         checkpoint keeps them) is completed in place; ``save`` is called after
-        each rung.
+        each rung. Rungs in ``pruning`` keep their best ``1 / factor``; the
+        others promote every candidate that fitted.
         """
         ledger = self._ledger
         candidates = record["params"]
@@ -821,7 +847,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     (i for i, score in zip(alive, scores) if np.isfinite(score)),
                     key=lambda i: -record["scores"][i],
                 )
-                alive = sorted(ranked[: n_promoted(len(alive), schedule.factor)])
+                if rung in pruning:
+                    ranked = ranked[: n_promoted(len(alive), schedule.factor)]
+                alive = sorted(ranked)
                 models = {i: models.get(i) for i in alive}
             record["complete"] = rung == n_rungs - 1 or not alive
             if not restored:
@@ -1004,9 +1032,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 if self.checkpoint is not None:
                     _checkpoint.save(self.checkpoint, fingerprint, seed, saved + [record])
 
+            pruning = frozenset()
+            if schedule is not None:
+                pruning = self._pruning_rungs(saved, schedule, round_idx)
             self._run_round(
                 record, round_idx, space, schedule, evaluate_candidates,
                 last_round=round_idx == len(sizes) - 1, search_ctx=search_ctx, save=save,
+                pruning=pruning,
             )
             saved.append(record)
             for s, u, p, score, level in zip(
@@ -1055,6 +1087,21 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if schedule is not None:
             self.n_resources_ = list(schedule.resources)
             self.n_rung_candidates_ = n_rung_candidates
+            if self.min_rank_correlation is not None:
+                self.rung_rank_correlations_ = calibrate_pruning(
+                    saved, schedule.n_rungs, self.min_rank_correlation
+                )[1]
+
+    def _pruning_rungs(self, rounds, schedule, round_idx):
+        """The rungs that prune in round ``round_idx``, after ``rounds``."""
+        pruning, correlations = calibrate_pruning(
+            rounds, schedule.n_rungs, self.min_rank_correlation
+        )
+        if self.verbose > 0 and self.min_rank_correlation is not None:
+            measured = ", ".join(f"rung {r}: {rho:.2f}" for r, rho in enumerate(correlations))
+            print(f"Round {round_idx}: rungs {sorted(pruning)} prune "
+                  f"(rank correlation with max_resources: {measured})")
+        return pruning
 
     # -- helpers ----------------------------------------------------------------
     def _warn_if_short(self, space, n_evaluated):
@@ -1126,7 +1173,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
             estimator=joblib.hash(self.estimator),
             space=_checkpoint.describe_space(self.param_distributions),
             budget=(self.n_iter, self.n_rounds),
-            resource=(self.resource, self.min_resources, self.max_resources, self.factor),
+            resource=(self.resource, self.min_resources, self.max_resources, self.factor,
+                      self.min_rank_correlation),
             zoom=(self.elite_fraction, self.explore_fraction, self.zoom_factor, self.max_regions),
             random_state=rng_fingerprint,
             scoring=joblib.hash(self.scoring),

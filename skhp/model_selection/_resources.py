@@ -12,13 +12,16 @@ import math
 import warnings
 
 import numpy as np
+from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from .._compat import SubsampleMetaSplitter, fit_and_score
 
 __all__ = [
+    "MIN_CALIBRATION_CANDIDATES",
     "ResourceSchedule",
+    "calibrate_pruning",
     "continuation_params",
     "fit_and_score_continuing",
     "n_promoted",
@@ -66,6 +69,81 @@ def rung_resources(min_resources, max_resources, factor, n_candidates):
 def n_promoted(n_candidates, factor):
     """How many of a rung's candidates move on (as halving's ``_top_k``)."""
     return math.ceil(n_candidates / factor)
+
+
+# Fewest candidates scored at both a rung and max_resources before the
+# agreement of the two rankings is taken as evidence.
+MIN_CALIBRATION_CANDIDATES = 5
+
+
+def _rank_correlation(pairs):
+    """Spearman correlation of ``(rung score, final score)`` pairs; NaN if too few."""
+    if len(pairs) < MIN_CALIBRATION_CANDIDATES:
+        return np.nan
+    low, final = np.array(pairs).T
+    if np.ptp(low) == 0 or np.ptp(final) == 0:  # no ranking to compare
+        return np.nan
+    return float(spearmanr(low, final).statistic)
+
+
+def _agreeing_rungs(correlations, min_rank_correlation):
+    return frozenset(
+        rung for rung, rho in enumerate(correlations)
+        if np.isfinite(rho) and rho >= min_rank_correlation
+    )
+
+
+def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
+    """Which rungs prune in the next round, judged from the rounds so far.
+
+    Successive halving assumes that a candidate's rank at a low resource
+    predicts its rank at ``max_resources``; on some problems it does not (a
+    few epochs favour large learning rates that the full epochs punish). With
+    ``min_rank_correlation`` set, rounds prune nothing (every candidate is
+    scored at every rung on its way to ``max_resources``) until the
+    candidates of those rounds show, for some rung, a Spearman correlation of
+    at least ``min_rank_correlation`` between their scores there and at
+    ``max_resources`` (over at least ``MIN_CALIBRATION_CANDIDATES``
+    candidates scored at both). From the next round on, such rungs keep their
+    best ``1 / factor``, and the calibration is over: candidates that a rung
+    promoted would be a biased sample of the others.
+
+    Parameters
+    ----------
+    rounds : list of dict
+        The completed rounds, in order, as checkpoints keep them
+        (``rung_members`` and ``rung_scores``, per rung).
+    n_rungs : int
+        Rungs of a round, ``max_resources``'s included.
+    min_rank_correlation : float or None
+        None: every rung below the last prunes from the first round on.
+
+    Returns
+    -------
+    pruning : frozenset of int
+        The rungs that keep only their best ``1 / factor`` in the next round.
+    correlations : list of float
+        Per rung below the last, the correlation measured so far (NaN where
+        not measured: too few candidates, or no calibration).
+    """
+    correlations = [np.nan] * (n_rungs - 1)
+    if min_rank_correlation is None:
+        return frozenset(range(n_rungs - 1)), correlations
+    pairs = [[] for _ in range(n_rungs - 1)]
+    for rnd in rounds:
+        if _agreeing_rungs(correlations, min_rank_correlation):
+            break  # this round pruned: its scores are no longer evidence
+        members, scores = rnd["rung_members"], rnd["rung_scores"]
+        if len(members) < n_rungs:  # every fit of a rung failed
+            continue
+        final = {i: s for i, s in zip(members[-1], scores[-1]) if np.isfinite(s)}
+        for rung in range(n_rungs - 1):
+            pairs[rung] += [
+                (s, final[i]) for i, s in zip(members[rung], scores[rung])
+                if i in final and np.isfinite(s)
+            ]
+        correlations = [_rank_correlation(p) for p in pairs]
+    return _agreeing_rungs(correlations, min_rank_correlation), correlations
 
 
 def rank_across_rungs(levels, scores):

@@ -1,11 +1,13 @@
 """CoarseToFineSearchCV with a resource: rungs, promotion, continued training."""
 
+import functools
 import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
+from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
@@ -15,7 +17,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
-from skhp.model_selection._resources import rank_across_rungs, rung_resources
+from skhp.model_selection._resources import (
+    calibrate_pruning,
+    rank_across_rungs,
+    rung_resources,
+)
 
 X_DIGITS, Y_DIGITS = load_digits(return_X_y=True)
 X, Y = X_DIGITS[:360] / 16, Y_DIGITS[:360]
@@ -154,8 +160,11 @@ def test_same_candidates_whatever_n_jobs():
     assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
 
 
-def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch):
+@pytest.mark.parametrize("min_rank_correlation", [None, 0.5])
+def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch,
+                                                    min_rank_correlation):
     path = tmp_path / "search.ckpt"
+    search = functools.partial(globals()["search"], min_rank_correlation=min_rank_correlation)
     full = search().fit(X, Y)
     from skhp.model_selection import _coarse_to_fine
 
@@ -341,3 +350,83 @@ def test_search_restored_whole_from_a_checkpoint_keeps_its_results(tmp_path):
     assert_allclose(again.cv_results_["mean_test_score"],
                     first.cv_results_["mean_test_score"])
     assert again.best_index_ == first.best_index_
+
+
+class RungScored(BaseEstimator):
+    """Scores ``quality`` once ``n_steps`` reaches ``agrees_from``, and
+    ``-quality`` below it: rungs below ``agrees_from`` rank the candidates in
+    reverse of the top rung."""
+
+    def __init__(self, quality=0.0, n_steps=9, agrees_from=1):
+        self.quality = quality
+        self.n_steps = n_steps
+        self.agrees_from = agrees_from
+
+    def fit(self, X, y):
+        return self
+
+    def score(self, X, y):
+        return self.quality if self.n_steps >= self.agrees_from else -self.quality
+
+
+@pytest.mark.parametrize("agrees_from, correlations, later_rounds", [
+    (1, [1.0, 1.0], [9, 3, 1]),  # every rung ranks as the top one: both prune
+    (3, [-1.0, 1.0], [9, 9, 3]),  # rung 0 (1 step) reversed: only rung 1 prunes
+    (9, [-1.0, -1.0], [9, 9, 9]),  # no rung agrees: nothing is pruned
+])
+def test_calibration_prunes_only_rungs_that_rank_as_the_top_one(
+    agrees_from, correlations, later_rounds
+):
+    s = CoarseToFineSearchCV(
+        RungScored(agrees_from=agrees_from), {"quality": stats.uniform(0, 1)},
+        n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
+        min_rank_correlation=0.5,
+    ).fit(X, Y)
+    assert s.n_resources_ == [1, 3, 9]
+    # round 0 prunes nothing: every candidate is scored at every rung
+    assert s.n_rung_candidates_ == [[9, 9, 9], later_rounds, later_rounds]
+    assert_allclose(s.rung_rank_correlations_, correlations)
+    # without calibration, every round halves
+    plain = CoarseToFineSearchCV(
+        RungScored(agrees_from=agrees_from), {"quality": stats.uniform(0, 1)},
+        n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
+    ).fit(X, Y)
+    assert plain.n_rung_candidates_ == [[9, 3, 1]] * 3
+    assert not hasattr(plain, "rung_rank_correlations_")
+
+
+def _round(members, scores):
+    return {"rung_members": members, "rung_scores": scores}
+
+
+def test_calibration_ends_with_the_first_round_that_prunes():
+    agreeing = _round([list(range(6))] * 2, [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]])
+    reversed_ = _round([list(range(6))] * 2, [[5, 4, 3, 2, 1, 0], [0, 1, 2, 3, 4, 5]])
+    pruning, rho = calibrate_pruning([agreeing], 2, 0.5)
+    assert pruning == {0} and rho == [1.0]
+    # the second round pruned (rung 0 agreed after the first): its scores,
+    # from a biased sample, do not count
+    assert calibrate_pruning([agreeing, reversed_], 2, 0.5) == (pruning, rho)
+    # while nothing prunes, every round's candidates count
+    pruning, rho = calibrate_pruning([reversed_, agreeing, agreeing], 2, 0.5)
+    assert pruning == frozenset() and rho[0] < 0.5
+    assert calibrate_pruning([agreeing], 2, None) == ({0}, [pytest.approx(np.nan, nan_ok=True)])
+
+
+def test_calibration_needs_five_finished_candidates():
+    # failed fits (NaN) and candidates that did not reach the top rung do
+    # not count: 4 pairs are too few to judge
+    rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
+                 [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, np.nan]])
+    pruning, rho = calibrate_pruning([rnd], 2, -1.0)
+    assert pruning == frozenset() and np.isnan(rho[0])
+    full = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
+                  [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]])
+    assert calibrate_pruning([full], 2, -1.0)[0] == {0}
+
+
+def test_min_rank_correlation_is_validated():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="min_rank_correlation"):
+        search(min_rank_correlation=1.5).fit(X, Y)
