@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from skhp.cli import main
+from skhp.cli import _factory, main
 from tests._files import write_csv
 
 TINY = ["--n-iter", "4", "--n-rounds", "2", "--cv", "2", "--max-iter", "5"]
@@ -323,10 +323,15 @@ def test_default_epochs_shrink_on_large_data(n_train, epochs):
     assert _max_iter(args, n_train) == 7
 
 
-def test_halving_tables_rank_full_epoch_candidates_without_the_resource(tmp_path, capsys):
+def test_halving_tables_rank_full_epoch_candidates_without_the_resource(
+    tmp_path, capsys, monkeypatch
+):
     """With rungs, the results table ranks the candidates trained to the full
     epochs 1, 2, 3 among themselves, and neither table lists the epochs as a
     hyperparameter; the importances count each candidate once."""
+    # rungs that prune from the first round (without waiting for a round to
+    # show that they rank as the full epochs do), so that some candidates stop
+    monkeypatch.setattr(_factory, "HALVING_MIN_RANK_CORRELATION", None)
     out = tmp_path / "out"
     status = main(["tune", "--dataset", "iris", "--n-iter", "8", "--n-rounds", "1",
                    "--cv", "2", "--max-iter", "9", "--no-plots", "--output", str(out)])
@@ -367,3 +372,37 @@ def test_results_table_leaves_out_failed_full_epoch_fits():
     assert lines[0].startswith("Best 1 of the 2 candidates trained to 9 epochs")
     assert len(lines) == 4  # title, header, rule, one row
     assert lines[3].split()[:2] == ["1", "0.9500"]
+
+
+def test_halving_checks_its_rungs_in_round_0_and_reports_them(tmp_path, capsys):
+    """By default round 0 trains every candidate to the end (its rungs are
+    judged on it), and the run says what they showed."""
+    out = tmp_path / "out"
+    status = main(["tune", "--dataset", "iris", "--n-iter", "10", "--n-rounds", "2",
+                   "--cv", "2", "--max-iter", "9", "--no-plots", "--quiet",
+                   "--output", str(out)])
+    captured = capsys.readouterr().out
+    assert status == 0
+    assert "(up to 40 fits in rungs of 3/9 epochs; once a round has shown" in captured
+    run = json.loads((out / "run.json").read_text())
+    assert run["search"]["rung_candidates"][0] == [5, 5]
+    (rho,) = run["search"]["rung_rank_correlations"]
+    assert rho is None or -1 <= rho <= 1
+    assert "Halving: rank correlation with the scores at 9 epochs: rung 0 (3 epochs)" in captured
+
+
+def test_halving_is_left_out_where_its_rungs_cannot_be_judged():
+    """Fewer than 5 candidates before the last round: no rung could ever
+    prune, so the search runs without rungs (the header counts plain fits)."""
+    from skhp.cli._args import build_parser
+    from skhp.cli._factory import halving_can_run
+    from skhp.cli._tune import _plan
+
+    assert not halving_can_run(8, 2) and halving_can_run(10, 2) and halving_can_run(30, 3)
+    args = build_parser().parse_args(["tune", "--n-iter", "8", "--n-rounds", "2", "--cv", "2"])
+    assert _plan(args, 9) == (16, 16, [9])
+    args = build_parser().parse_args(["tune", "--n-iter", "10", "--n-rounds", "2", "--cv", "2"])
+    # upper bound: no rung prunes; the last round's top rung trains straight
+    n_fits, n_full, rungs = _plan(args, 9)
+    assert rungs == [3, 9] and n_fits == 2 * 10 * 2
+    assert n_full == pytest.approx((5 * 9 + 5 * (3 + 9)) * 2 / 9)

@@ -153,7 +153,9 @@ def build_parser():
         action="store_true",
         help="train every candidate to the full epochs; by default each round "
         "trains its candidates a few epochs, and only the best third of each rung "
-        "trains on (successive halving, continued training)",
+        "trains on (successive halving, continued training), once a round that "
+        "kept every candidate has shown that the rung ranks them as the full "
+        "epochs do",
     )
 
     output = tune.add_argument_group("output")

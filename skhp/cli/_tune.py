@@ -40,7 +40,7 @@ from skhp.cli._report import (
 )
 from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.inspection import hyperparameter_importance, refit_for_curves
-from skhp.model_selection._resources import n_promoted, rung_resources
+from skhp.model_selection._resources import rung_resources
 from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
 
@@ -217,25 +217,46 @@ def _backend(args):
 
 
 def _plan(args, max_iter):
-    """Fits of the search, and what they cost in fits of ``max_iter`` epochs.
+    """Fits of the search at most, and what they cost in fits of ``max_iter`` epochs.
 
-    Returns ``(n_fits, n_full_fits, rungs)``; with halving, a promoted
+    Returns ``(n_fits, n_full_fits, rungs)``. With halving, a promoted
     candidate trains on from its last rung, so its fits at later rungs cost
-    only the new epochs (the search's very last rung trains straight).
+    only the new epochs (the search's very last rung trains straight). The
+    rungs prune only once they have shown they rank candidates as the full
+    epochs do, which is not known in advance: the counts are those of a search
+    in which no rung prunes, an upper bound.
     """
-    if args.no_halving:
+    if args.no_halving or not _factory.halving_can_run(args.n_iter, args.n_rounds):
         return args.n_iter * args.cv, args.n_iter * args.cv, [max_iter]
     sizes = round_sizes(args.n_iter, args.n_rounds)
     rungs = rung_resources(1, max_iter, 3, max(sizes))
     n_fits, epochs = 0, 0
     for r, size in enumerate(sizes):
-        n, previous = size, 0
+        previous = 0
         for k, resource in enumerate(rungs):
-            n_fits += n
+            n_fits += size
             last = r == len(sizes) - 1 and k == len(rungs) - 1
-            epochs += n * (resource if last else resource - previous)
-            previous, n = resource, n_promoted(n, 3)
+            epochs += size * (resource if last else resource - previous)
+            previous = resource
     return n_fits * args.cv, epochs * args.cv / max_iter, rungs
+
+
+def _halving_summary(search, correlations):
+    """What the rungs showed, and what they pruned, in a line or two."""
+    full = search.n_resources_[-1]
+    shown = ", ".join(
+        f"rung {rung} ({epochs} epochs) {'n/a' if not np.isfinite(rho) else f'{rho:.2f}'}"
+        for rung, (epochs, rho) in enumerate(zip(search.n_resources_, correlations))
+    )
+    per_round = "; ".join(
+        f"round {r}: {'/'.join(map(str, counts))}"
+        for r, counts in enumerate(search.n_rung_candidates_)
+    )
+    return (
+        f"Halving: rank correlation with the scores at {full} epochs: {shown} "
+        f"(a rung prunes from {_factory.HALVING_MIN_RANK_CORRELATION}). "
+        f"Candidates per rung: {per_round}."
+    )
 
 
 def _learning_curves(search, X, y, task, columns, args, max_iter):
@@ -554,8 +575,9 @@ def tune(args):
         + (
             f"({n_fits} fits of up to {max_iter} epochs)"
             if len(rungs) == 1
-            else f"({n_fits} fits in rungs of {'/'.join(map(str, rungs))} epochs, "
-            "the best third of each training on)"
+            else f"(up to {n_fits} fits in rungs of {'/'.join(map(str, rungs))} "
+            "epochs; once a round has shown that a rung ranks candidates as the "
+            "full epochs do, only the best third of it trains on)"
         )
         + f", scoring {scoring}",
         flush=True,
@@ -626,9 +648,11 @@ def tune(args):
             halving=not args.no_halving,
         ).set_params(checkpoint=str(checkpoint))
         if not args.quiet:
-            # A resumed search counts the fits of its rounds as they start.
+            # A resumed search counts the fits of its rounds as they start, and
+            # so does halving, whose rungs may or may not prune.
+            known = not found and len(rungs) == 1
             search.set_callbacks(
-                SearchProgress(n_rounds=args.n_rounds, n_fits=None if found else n_fits)
+                SearchProgress(n_rounds=args.n_rounds, n_fits=n_fits if known else None)
             )
         try:
             caught = _search_with_checkpoint(args, search, X, y, checkpoint)
@@ -659,6 +683,16 @@ def tune(args):
     if table:
         print()
         print(table)
+    correlations = getattr(search, "rung_rank_correlations_", None)
+    if correlations:
+        print()
+        print(_halving_summary(search, correlations))
+        run["search"].update(
+            rung_candidates=search.n_rung_candidates_,
+            rung_rank_correlations=[
+                float(rho) if np.isfinite(rho) else None for rho in correlations
+            ],
+        )
     try:
         importance = hyperparameter_importance(search, random_state=args.seed)
     except ValueError as exc:

@@ -29,6 +29,7 @@ from .._compat import (
 from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._resources import (
+    MIN_CALIBRATION_CANDIDATES,
     ResourceSchedule,
     calibrate_pruning,
     continuation_params,
@@ -918,6 +919,20 @@ class CoarseToFineSearchCV(BaseSearchCV):
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
         schedule = self._resource_schedule(space, sizes)
+        if (
+            schedule is not None
+            and schedule.n_rungs > 1
+            and self.min_rank_correlation is not None
+            and sum(sizes[:-1]) < MIN_CALIBRATION_CANDIDATES
+        ):
+            warnings.warn(
+                f"min_rank_correlation={self.min_rank_correlation} needs "
+                f"{MIN_CALIBRATION_CANDIDATES} candidates in the rounds before the last "
+                f"to judge the rungs, and they have {sum(sizes[:-1])}: no rung prunes, "
+                "and every candidate trains to max_resources. Give more rounds "
+                "or candidates, or set min_rank_correlation=None.",
+                UserWarning,
+            )
         rng = check_random_state(self.random_state)
         rng_fingerprint = (
             self.random_state
@@ -1173,8 +1188,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
             estimator=joblib.hash(self.estimator),
             space=_checkpoint.describe_space(self.param_distributions),
             budget=(self.n_iter, self.n_rounds),
-            resource=(self.resource, self.min_resources, self.max_resources, self.factor,
-                      self.min_rank_correlation),
+            resource=(self.resource, self.min_resources, self.max_resources, self.factor)
+            # (checkpoints written before the calibration existed stay valid)
+            + (() if self.min_rank_correlation is None else (self.min_rank_correlation,)),
             zoom=(self.elite_fraction, self.explore_fraction, self.zoom_factor, self.max_regions),
             random_state=rng_fingerprint,
             scoring=joblib.hash(self.scoring),

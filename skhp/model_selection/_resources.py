@@ -81,15 +81,16 @@ def _rank_correlation(pairs):
     if len(pairs) < MIN_CALIBRATION_CANDIDATES:
         return np.nan
     low, final = np.array(pairs).T
-    if np.ptp(low) == 0 or np.ptp(final) == 0:  # no ranking to compare
+    if np.unique(low).size == 1 or np.unique(final).size == 1:  # no ranking to compare
         return np.nan
     return float(spearmanr(low, final).statistic)
 
 
 def _agreeing_rungs(correlations, min_rank_correlation):
+    # A tolerance: spearmanr may give 0.9999999999999998 for a perfect agreement.
     return frozenset(
         rung for rung, rho in enumerate(correlations)
-        if np.isfinite(rho) and rho >= min_rank_correlation
+        if np.isfinite(rho) and rho >= min_rank_correlation - 1e-9
     )
 
 
@@ -104,8 +105,10 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
     candidates of those rounds show, for some rung, a Spearman correlation of
     at least ``min_rank_correlation`` between their scores there and at
     ``max_resources`` (over at least ``MIN_CALIBRATION_CANDIDATES``
-    candidates scored at both). From the next round on, such rungs keep their
-    best ``1 / factor``, and the calibration is over: candidates that a rung
+    candidates scored at both; a candidate whose fits failed at
+    ``max_resources`` ranks last there, since a rung that favours it ranks
+    badly). From the next round on, such rungs keep their best
+    ``1 / factor``, and the calibration is over: candidates that a rung
     promoted would be a biased sample of the others.
 
     Parameters
@@ -136,7 +139,8 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
         members, scores = rnd["rung_members"], rnd["rung_scores"]
         if len(members) < n_rungs:  # every fit of a rung failed
             continue
-        final = {i: s for i, s in zip(members[-1], scores[-1]) if np.isfinite(s)}
+        final = {i: s if np.isfinite(s) else -np.inf
+                 for i, s in zip(members[-1], scores[-1])}
         for rung in range(n_rungs - 1):
             pairs[rung] += [
                 (s, final[i]) for i, s in zip(members[rung], scores[rung])

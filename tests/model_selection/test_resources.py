@@ -413,16 +413,27 @@ def test_calibration_ends_with_the_first_round_that_prunes():
     assert calibrate_pruning([agreeing], 2, None) == ({0}, [pytest.approx(np.nan, nan_ok=True)])
 
 
-def test_calibration_needs_five_finished_candidates():
-    # failed fits (NaN) and candidates that did not reach the top rung do
-    # not count: 4 pairs are too few to judge
-    rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
-                 [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, np.nan]])
+def test_calibration_needs_five_candidates_at_the_top_and_ranks_failures_last():
+    # candidates stopped below the top rung do not count: 4 pairs are too few
+    rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3]], [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3]])
     pruning, rho = calibrate_pruning([rnd], 2, -1.0)
     assert pruning == frozenset() and np.isnan(rho[0])
-    full = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
-                  [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]])
-    assert calibrate_pruning([full], 2, -1.0)[0] == {0}
+    # a candidate whose fits failed at the top (NaN) ranks last there: rung 0
+    # liked it best, so it counts against rung 0
+    rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
+                 [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, np.nan]])
+    pruning, rho = calibrate_pruning([rnd], 2, 0.5)
+    assert pruning == frozenset() and rho[0] == pytest.approx(0.0)
+    # as many candidates, all finished and in the same order: rung 0 prunes
+    rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
+                 [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]])
+    assert calibrate_pruning([rnd], 2, 1.0)[0] == {0}
+
+
+def test_calibration_that_cannot_prune_warns():
+    with pytest.warns(UserWarning, match="no rung prunes"):
+        s = search(n_rounds=1, n_iter=9, min_rank_correlation=0.5).fit(X, Y)
+    assert s.n_rung_candidates_ == [[9, 9, 9]]
 
 
 def test_min_rank_correlation_is_validated():
