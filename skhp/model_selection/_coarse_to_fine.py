@@ -246,7 +246,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         parameters. Else each round runs successive halving, as
         :class:`~sklearn.model_selection.HalvingRandomSearchCV` does: its
         candidates start at a low resource and only the best ``1 / factor`` of
-        each rung (by the ``refit`` metric) move on, up to ``max_resources``.
+        each rung (by the ``refit`` metric) move on, up to ``max_resources``
+        (once the rung has shown that it ranks them well, with
+        ``min_rank_correlation``).
         ``"n_samples"`` subsamples the training (and test) folds; the name of
         an integer parameter (``"max_iter"``, ``"n_estimators"``,
         ``"step__param"`` in a pipeline) sets it. Where the estimator can go on
@@ -276,7 +278,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         One candidate in ``factor`` (rounded up) moves on at each rung, and
         each rung has ``factor`` times the resource of the one below.
 
-    min_rank_correlation : float in [-1, 1], default=None
+    min_rank_correlation : float in [-1, 1] or None, default=None
         With a ``resource``, whether the rungs must first show that they rank
         candidates as ``max_resources`` does. None: every rung prunes from
         the first round, as successive halving does. A float: rounds prune
@@ -287,8 +289,11 @@ class CoarseToFineSearchCV(BaseSearchCV):
         round on, such rungs keep their best ``1 / factor``. Where a few
         epochs favour other candidates than the full epochs (short-horizon
         bias), the search then trains every candidate fully, as without a
-        resource, instead of stopping the best ones early. Needs at least two
-        rounds to prune at all; ``rung_rank_correlations_`` reports what was
+        resource, instead of stopping the best ones early; a round that prunes
+        nothing costs more than one without a resource (its candidates are
+        scored at every rung, and the last round retrains its top rung
+        straight). Needs at least two rounds to prune at all (a warning says
+        when it cannot); ``rung_rank_correlations_`` reports what was
         measured.
 
     Attributes

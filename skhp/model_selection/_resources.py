@@ -2,10 +2,12 @@
 
 A round's candidates start at a low resource (epochs, trees or training rows);
 only the best ``1 / factor`` of each rung move on to the next, up to
-``max_resources``. Where the estimator can go on from where it stopped (skhp's
-networks with ``warm_start="continue"``, an ensemble with ``warm_start`` and
-``n_estimators``), a promoted candidate's fold models are trained on rather than
-retrained, which scikit-learn's ``HalvingRandomSearchCV`` cannot do.
+``max_resources`` (with ``min_rank_correlation``, only once the rung has shown
+that it ranks candidates as ``max_resources`` does: ``calibrate_pruning``).
+Where the estimator can go on from where it stopped (skhp's networks with
+``warm_start="continue"``, an ensemble with ``warm_start`` and
+``n_estimators``), a promoted candidate's fold models are trained on rather
+than retrained, which scikit-learn's ``HalvingRandomSearchCV`` cannot do.
 """
 
 import math
