@@ -537,6 +537,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         # Checked before any fit, not when the first round ends.
         if self.checkpoint is not None:
             _checkpoint.check_writable(self.checkpoint)
+        # Set only by a search with a resource (and a calibration): a refit with
+        # other settings must not keep the previous fit's.
+        for name in ("n_resources_", "n_rung_candidates_", "rung_rank_correlations_"):
+            self.__dict__.pop(name, None)
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
         self._fit_inputs = (X, y, params)
         self._ledger = self._fit_state_cache = None

@@ -441,3 +441,12 @@ def test_min_rank_correlation_is_validated():
 
     with pytest.raises(InvalidParameterError, match="min_rank_correlation"):
         search(min_rank_correlation=1.5).fit(X, Y)
+
+
+def test_a_refit_without_rungs_drops_the_rung_attributes():
+    s = search(n_rounds=2, n_iter=10, min_rank_correlation=0.5).fit(X, Y)
+    assert s.n_resources_ == [3, 9] and len(s.rung_rank_correlations_) == 1
+    s.set_params(min_rank_correlation=None).fit(X, Y)
+    assert not hasattr(s, "rung_rank_correlations_") and s.n_resources_ == [3, 9]
+    s.set_params(resource=None).fit(X, Y)
+    assert not hasattr(s, "n_resources_") and not hasattr(s, "n_rung_candidates_")
