@@ -18,7 +18,7 @@ from skhp.distributions import (
     reverse_loguniform,
 )
 from skhp.model_selection import CoarseToFineSearchCV
-from skhp.model_selection._resources import MIN_CALIBRATION_CANDIDATES
+from skhp.model_selection._resources import calibration_can_prune
 from skhp.model_selection._zoom import round_sizes
 from skhp.neural_network import MLPClassifier, MLPRegressor
 
@@ -46,14 +46,14 @@ HALVING_MIN_RANK_CORRELATION = 0.6
 def halving_can_run(n_iter, n_rounds):
     """Whether the rungs could ever prune in a search of this budget.
 
-    They prune only once rounds before the last have judged them (on
-    ``MIN_CALIBRATION_CANDIDATES`` candidates or more); a smaller search
+    They prune only once rounds before the last have judged them
+    (``calibration_can_prune``); a smaller search
     trains every candidate to the end anyway, and its lower rungs would only
     cost time: it runs without them.
     """
     if HALVING_MIN_RANK_CORRELATION is None:
         return True
-    return sum(round_sizes(n_iter, n_rounds)[:-1]) >= MIN_CALIBRATION_CANDIDATES
+    return calibration_can_prune(round_sizes(n_iter, n_rounds))
 
 ESTIMATORS = {"classification": MLPClassifier, "regression": MLPRegressor}
 

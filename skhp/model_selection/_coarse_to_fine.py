@@ -32,6 +32,7 @@ from ._resources import (
     MIN_CALIBRATION_CANDIDATES,
     ResourceSchedule,
     calibrate_pruning,
+    calibration_can_prune,
     continuation_params,
     fit_and_score_continuing,
     n_promoted,
@@ -932,7 +933,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             schedule is not None
             and schedule.n_rungs > 1
             and self.min_rank_correlation is not None
-            and sum(sizes[:-1]) < MIN_CALIBRATION_CANDIDATES
+            and not calibration_can_prune(sizes)
         ):
             warnings.warn(
                 f"min_rank_correlation={self.min_rank_correlation} needs "

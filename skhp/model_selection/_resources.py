@@ -24,6 +24,7 @@ __all__ = [
     "MIN_CALIBRATION_CANDIDATES",
     "ResourceSchedule",
     "calibrate_pruning",
+    "calibration_can_prune",
     "continuation_params",
     "fit_and_score_continuing",
     "n_promoted",
@@ -94,6 +95,15 @@ def _agreeing_rungs(correlations, min_rank_correlation):
         rung for rung, rho in enumerate(correlations)
         if np.isfinite(rho) and rho >= min_rank_correlation - 1e-9
     )
+
+
+def calibration_can_prune(sizes):
+    """Whether rounds of these sizes could ever judge a rung (and so prune).
+
+    Only the rounds before the last are evidence for a later round; they must
+    hold at least ``MIN_CALIBRATION_CANDIDATES`` candidates in all.
+    """
+    return sum(sizes[:-1]) >= MIN_CALIBRATION_CANDIDATES
 
 
 def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
