@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 
+import numpy as np
 import pytest
 from joblib import parallel_config
 from numpy.testing import assert_allclose
@@ -78,6 +79,26 @@ def test_dask_results_equal_local_results(client, data, index):
     remote = make_searches()[index]
     with parallel_config(backend="dask"):
         remote.fit(X, y)
+    assert_same_results(remote, local)
+
+
+def test_continued_training_of_a_network_over_a_megabyte(client, data):
+    """Fold models over joblib's 1 MB threshold go to the workers and back:
+    the same results as locally, and no failed fit."""
+    from skhp import CoarseToFineSearchCV
+
+    X, y = data
+    big = MLPClassifier((512, 512), max_iter=9, random_state=0)
+
+    def make():
+        return CoarseToFineSearchCV(big, SPACE, n_iter=9, n_rounds=1, cv=2,
+                                    random_state=0, resource="max_iter", n_jobs=2)
+
+    local = make().fit(X, y)
+    with parallel_config(backend="dask"):
+        remote = make().fit(X, y)
+    assert np.isfinite(remote.cv_results_["mean_test_score"]).all()
+    assert remote.n_rung_candidates_ == [[9, 3, 1]]
     assert_same_results(remote, local)
 
 

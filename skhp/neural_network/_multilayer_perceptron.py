@@ -45,7 +45,7 @@ from skhp.neural_network._layers import (
     batch_norm_forward,
     batch_norm_forward_fixed,
 )
-from skhp.neural_network._network import ParameterLayout, Workspace
+from skhp.neural_network._network import ParameterLayout, Workspace, writeable
 from skhp.neural_network._optimizers import OPTIMIZERS, axpy
 from skhp.neural_network._schedules import LearningRateSchedule
 from skhp.neural_network._threadpools import single_threaded_scipy_blas
@@ -346,8 +346,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             if dst is not None:
                 dst[...] = src
         self._bind_parameters(flat)
-        self.bn_running_means_ = [m.astype(dtype, copy=False) for m in self.bn_running_means_]
-        self.bn_running_vars_ = [v.astype(dtype, copy=False) for v in self.bn_running_vars_]
+        # updated in place by the fit
+        self.bn_running_means_ = [
+            writeable(m.astype(dtype, copy=False)) for m in self.bn_running_means_
+        ]
+        self.bn_running_vars_ = [
+            writeable(v.astype(dtype, copy=False)) for v in self.bn_running_vars_
+        ]
 
     # ------------------------------------------------------------------
     # Forward and backward passes

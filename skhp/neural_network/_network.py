@@ -13,6 +13,18 @@ from itertools import pairwise
 import numpy as np
 
 
+def writeable(array):
+    """``array`` itself, or a writeable copy of it where it is read-only.
+
+    A fitted network can arrive with read-only arrays: joblib hands
+    arguments over 1 MB to its workers as read-only memory maps (a fold model
+    a search sends on to be trained further), and so does
+    ``joblib.load(..., mmap_mode="r")``. Training on writes its state in
+    place, so it takes a copy first.
+    """
+    return array if array.flags.writeable else np.array(array)
+
+
 class ParameterLayout:
     """Where each parameter array of a network lives in one flat vector.
 

@@ -23,6 +23,7 @@ import math
 import numpy as np
 from scipy.linalg.blas import get_blas_funcs
 
+from skhp.neural_network._network import writeable
 from skhp.neural_network._schedules import ADAPTIVE_MIN_RATE
 from skhp.neural_network._threadpools import scipy_blas_is_quiet
 
@@ -215,6 +216,7 @@ def _continue_average(average, like, decay):
     if average is None or average.values.shape != like.shape:
         return DecayingAverage(like, decay)
     average.decay = decay
+    average.values = writeable(average.values)  # a memory-mapped fitted model's
     return average
 
 

@@ -10,7 +10,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -158,6 +158,22 @@ def test_same_candidates_whatever_n_jobs():
     two = search(n_jobs=2).fit(X, Y)
     assert one.cv_results_["params"] == two.cv_results_["params"]
     assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
+
+
+def test_continued_training_of_networks_over_a_megabyte_in_parallel():
+    """A fold model over joblib's 1 MB threshold reaches its worker as a
+    read-only memory map: continuing it must work, as at n_jobs=1."""
+    big = net(hidden_layer_sizes=(512, 512))
+    assert big.fit(X, Y).coefs_[1].nbytes > 2**20
+    one = search(big, n_iter=9, n_rounds=1, cv=2, n_jobs=1).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitFailedWarning)
+        two = search(big, n_iter=9, n_rounds=1, cv=2, n_jobs=2).fit(X, Y)
+    assert two.n_rung_candidates_ == [[9, 3, 1]]
+    assert np.isfinite(two.cv_results_["mean_test_score"]).all()
+    assert one.cv_results_["params"] == two.cv_results_["params"]
+    assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
+    assert two.best_params_["max_iter"] == 9
 
 
 @pytest.mark.parametrize("min_rank_correlation", [None, 0.5])

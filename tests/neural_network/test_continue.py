@@ -3,6 +3,7 @@
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -123,3 +124,43 @@ def test_continue_on_an_unfitted_network_is_a_plain_fit(digits):
         a = MLPClassifier((8,), max_iter=4, random_state=0, warm_start="continue").fit(X, y)
         b = MLPClassifier((8,), max_iter=4, random_state=0).fit(X, y)
     _assert_same_network(a, b)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
+@pytest.mark.parametrize("batch_norm", [None, "before", "after"])
+@pytest.mark.parametrize("how", ["partial_fit", "continue", "warm_start"])
+def test_training_on_a_memory_mapped_network(digits, tmp_path, solver, batch_norm, how):
+    """joblib memory-maps a fitted network's arrays read-only (a search's fold
+    model sent to a worker, ``joblib.load(mmap_mode="r")``): training on copies
+    them and gives the network an in-memory one gets."""
+    X, y = digits
+    net = MLPClassifier((32,), solver=solver, batch_norm=batch_norm, max_iter=2,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net.fit(X, y)
+        joblib.dump(net, tmp_path / "net.joblib")
+        mapped = joblib.load(tmp_path / "net.joblib", mmap_mode="r")
+        in_memory = pickle.loads(pickle.dumps(net))
+        assert not mapped.coefs_[0].flags.writeable
+        for model in (mapped, in_memory):
+            if how == "partial_fit":
+                model.partial_fit(X, y)
+            else:
+                model.set_params(max_iter=4, warm_start="continue" if how == "continue" else True)
+                model.fit(X, y)
+    _assert_same_network(mapped, in_memory)
+    # the file is untouched
+    assert_array_equal(joblib.load(tmp_path / "net.joblib").coefs_[0], net.coefs_[0])
+
+
+def test_lbfgs_warm_start_on_a_memory_mapped_network(digits, tmp_path):
+    X, y = digits
+    net = MLPClassifier((16,), solver="lbfgs", batch_norm="after", max_iter=3,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        joblib.dump(net.fit(X, y), tmp_path / "net.joblib")
+        mapped = joblib.load(tmp_path / "net.joblib", mmap_mode="r")
+        mapped.set_params(warm_start=True).fit(X, y)
+    assert mapped.bn_running_means_[0].flags.writeable
