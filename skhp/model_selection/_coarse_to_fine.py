@@ -991,14 +991,22 @@ class CoarseToFineSearchCV(BaseSearchCV):
             records = records[: len(sizes)]
             records[-1] = _checkpoint.reopen_last_rung(records[-1])
         sampler, history, seen = restore(records)
-        if records and records[-1]["complete"] and len(records) < len(sizes):
+        if (
+            space.size is not None
+            and records and records[-1]["complete"] and len(records) < len(sizes)
+        ):
             # A finite space that ran out leaves nothing for the next round (the
             # sampler is a pure function of its state, so this draw is the one
-            # the search would make): its last batch is re-run, as above.
+            # the search would make): its last batch is re-run, as above. The
+            # trial draw moves the sampler's state on, which is put back, so
+            # that the real draw of the next round is the uninterrupted one.
             n_wanted = sum(sizes[: len(records) + 1]) - len(history)
+            state = sampler.get_state()
             if not sampler.propose(len(records), n_wanted, history, seen)[0]:
                 records[-1] = _checkpoint.reopen_last_rung(records[-1])
                 sampler, history, seen = restore(records)
+            else:
+                sampler.set_state(state)
 
         ledger = self._ledger = _Ledger()
         for rnd in records:
