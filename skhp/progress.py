@@ -203,6 +203,11 @@ class SearchProgress:
             ending = f"stopped by {type(error).__name__}"
         else:
             ending = "done"
+            # The search's own best: it counts rounds restored from a
+            # checkpoint, whose fits this callback never saw.
+            best = getattr(estimator, "best_score_", None)
+            if self.best_score_ is not None and best is not None and math.isfinite(best):
+                self.best_score_ = float(best)
         self._write(final=ending)
 
     def _kind(self, context):
@@ -303,6 +308,11 @@ class SearchProgress:
                 # not a cost the remaining fits will pay again.
                 self._first_done = time.monotonic()
             score, n_splits = message["score"], message["n_splits"]
+            # With rungs, only a score at the last rung competes for the
+            # best, as in the search (a lower rung was trained on less).
+            position = self._groups[message["round"]].position
+            if position is not None and position[1] < position[2] - 1:
+                score = None
             if score is not None and n_splits:
                 key = (message["round"], message["task"] // n_splits)
                 folds = self._fold_scores.setdefault(key, [])

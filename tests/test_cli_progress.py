@@ -1,6 +1,7 @@
 """The progress callback sees every fit, in the main process or in workers."""
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -261,3 +262,40 @@ def test_rungs_of_successive_halving_are_shown_in_their_round():
         "round 1 of 0..1, rung 0 of 0..1", "round 1 of 0..1, rung 1 of 0..1",
     ]
     assert progress.n_fits_done_ == 2 * (3 + 1) * 2
+
+
+class _LowerRungsScoreHigher(RidgeClassifier):
+    """Scores ``-quality`` below 9 steps and ``quality`` at 9: the lower rungs
+    of a halving search outscore every candidate at the top."""
+
+    def __init__(self, quality=0.0, n_steps=9):
+        super().__init__()
+        self.quality = quality
+        self.n_steps = n_steps
+
+    def fit(self, X, y):
+        return self
+
+    def score(self, X, y):
+        return self.quality if self.n_steps >= 9 else -self.quality
+
+
+def test_best_score_with_rungs_is_the_best_at_the_last_rung():
+    from scipy import stats
+
+    from skhp import CoarseToFineSearchCV
+
+    est = _LowerRungsScoreHigher()
+    search = CoarseToFineSearchCV(
+        est, {"quality": stats.uniform(-1, 2)}, n_iter=9, n_rounds=1, cv=2,
+        random_state=0, resource="n_steps", scoring=recording_scorer(est),
+        refit=False,
+    )
+    progress = SearchProgress(file=io.StringIO(), min_interval=0)
+    search.set_callbacks(progress).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.max() > search.best_score_  # a lower rung scored higher
+    assert progress.best_score_ == pytest.approx(search.best_score_)
+    shown = [float(m.group(1)) for line in progress.lines_
+             if (m := re.search(r"best (?:score )?(-?[0-9.]+)", line))]
+    assert shown and max(shown) == pytest.approx(search.best_score_, abs=1e-4)

@@ -4,12 +4,14 @@ import asyncio
 import concurrent.futures
 import os
 import warnings
+from collections import Counter
 from numbers import Integral, Real
 
 import joblib
 import numpy as np
 
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples
@@ -37,6 +39,7 @@ from ._resources import (
     fit_and_score_continuing,
     n_promoted,
     rank_across_rungs,
+    rank_rows_by_rung,
     rung_resources,
 )
 from ._sharing import shared_with_workers
@@ -83,6 +86,24 @@ def _evaluate_surviving_lost_workers(run, label, **kwargs):
             )
 
 
+def _warn_every_fit_failed(label, exc):
+    """Report a batch in which every fit failed, and go on.
+
+    scikit-learn raises then; a search of several batches goes on (a later
+    round may fit), so it warns with the same count and errors instead.
+    """
+    warnings.warn(f"In {label}: {str(exc).strip()}", FitFailedWarning)
+
+
+def _rank_rows_by_rung(results):
+    """With rungs, rank 1 goes to the best row at ``max_resources`` (in place)."""
+    if "n_resources" in results:
+        for key in [k for k in results if k.startswith("rank_test_")]:
+            scores = results["mean_test_" + key[len("rank_test_"):]]
+            results[key] = rank_rows_by_rung(results["n_resources"], scores)
+    return results
+
+
 class _Ledger:
     """Every row of ``cv_results_`` so far, and the batch in flight.
 
@@ -113,6 +134,15 @@ class _Ledger:
         for key, values in more.items():
             self.more.setdefault(key, []).extend(values)
 
+    def outs_at(self, n_resources, n_splits):
+        """The raw results of every fit of the rows at ``n_resources``."""
+        return [
+            o
+            for i, resources in enumerate(self.more.get("n_resources", []))
+            if resources == n_resources
+            for o in self.out[i * n_splits : (i + 1) * n_splits]
+        ]
+
     def first_success_from_scratch(self, n_splits):
         """The first row with a successful fit that was fitted from scratch
         (at the first rung: later rungs may continue earlier fits), as a batch
@@ -142,7 +172,7 @@ class _Ledger:
             columns,
         )
         results["params"] = all_params
-        return results
+        return _rank_rows_by_rung(results)
 
 
 class CoarseToFineSearchCV(BaseSearchCV):
@@ -593,7 +623,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         ledger = getattr(self, "_ledger", None)
         if ledger is None or ledger.pending is None:
-            return super()._format_results(candidate_params, n_splits, out, more_results)
+            return _rank_rows_by_rung(
+                super()._format_results(candidate_params, n_splits, out, more_results)
+            )
         n_new = ledger.pending
         if ledger.replaying:  # rows the ledger holds already
             ledger.last_results = ledger.format(self, n_splits)
@@ -748,6 +780,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if not all_fits_failed(exc):
                 raise
             ledger.all_failed_error = exc
+            _warn_every_fit_failed(label, exc)
             return failed_fit_results(
                 len(params) * self.n_splits_, str(exc), self.error_score,
                 self._metric_names(), self.return_train_score,
@@ -808,6 +841,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if not all_fits_failed(exc):
                 raise
             self._ledger.all_failed_error = exc
+            _warn_every_fit_failed(label, exc)
         fold_models = [
             [model for _, model in returned[c * n_splits : (c + 1) * n_splits]]
             for c in range(len(params))
@@ -1085,7 +1119,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
             n_candidates.append(len(record["params"]))
             n_rung_candidates.append([len(m) for m in record["rung_members"]])
 
-        if ledger.last_results is None and ledger.any_success:
+        if not ledger.any_success:
+            # As in RandomizedSearchCV: a search in which every fit failed raises.
+            raise ledger.all_failed_error
+        if schedule is not None:
+            self._check_fits_at_max_resources(schedule)
+        if ledger.last_results is None:
             # BaseSearchCV must evaluate at least one batch with a success, and
             # none went through it: the last round ended before its last rung
             # (every candidate of a rung failed), or every round was restored
@@ -1108,9 +1147,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 )
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
-        if not ledger.any_success:
-            # As in RandomizedSearchCV: a search in which every fit failed raises.
-            raise ledger.all_failed_error
         self._warn_if_short(space, len(history))
         self._complete_last_results()
         ledger.rounds_running = False
@@ -1124,6 +1160,30 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 self.rung_rank_correlations_ = calibrate_pruning(
                     saved, schedule.n_rungs, self.min_rank_correlation
                 )[1]
+
+    def _check_fits_at_max_resources(self, schedule):
+        """Raise, as scikit-learn does when every fit fails, when no fit
+        succeeded at ``max_resources``: the best and the refit come from
+        there, never from a candidate trained on less."""
+        top = schedule.resources[-1]
+        at = f"max_resources ({schedule.resource}={top})"
+        outs = self._ledger.outs_at(top, self.n_splits_)
+        if not outs:
+            raise ValueError(
+                f"No candidate was scored at {at}: all their fits failed at "
+                "lower rungs (see the FitFailedWarning above). Set "
+                "error_score='raise' to debug."
+            )
+        errors = [o["fit_error"] for o in outs if o.get("fit_error") is not None]
+        if len(errors) == len(outs):
+            # Each error's last line: the tracebacks were in the warning.
+            counts = Counter(e.strip().splitlines()[-1] for e in errors)
+            listed = "; ".join(f"{n} x {error}" for error, n in counts.items())
+            raise ValueError(
+                f"All the {len(outs)} fits failed at {at} (see the "
+                "FitFailedWarning above). Set error_score='raise' to debug. "
+                f"The errors:\n{listed}"
+            )
 
     def _pruning_rungs(self, rounds, schedule, round_idx):
         """The rungs that prune in round ``round_idx``, after ``rounds``."""

@@ -14,7 +14,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -29,6 +29,7 @@ __all__ = [
     "fit_and_score_continuing",
     "n_promoted",
     "rank_across_rungs",
+    "rank_rows_by_rung",
     "rung_resources",
 ]
 
@@ -195,6 +196,38 @@ def rank_across_rungs(levels, scores):
         order = np.argsort(np.argsort(scores[idx], kind="stable"), kind="stable")
         out[idx] = level + (order + 1) / (idx.size + 1)
     return out
+
+
+def rank_rows_by_rung(n_resources, scores):
+    """``rank_test_*`` for rows scored at several resources.
+
+    A row scored at a higher resource ranks above every row scored at a
+    lower one, and rows at the same resource rank by score (ties share the
+    lower rank, as ``rankdata(method="min")``); rows with a NaN score share
+    the rank after all others, as in scikit-learn's searches. Rank 1 is then
+    the best row at ``max_resources``, the one the search picks, where
+    scikit-learn's halving search may give it to a lower rung's row.
+
+    Parameters
+    ----------
+    n_resources : array-like of int
+    scores : array-like of float
+
+    Returns
+    -------
+    ndarray of int32
+    """
+    n_resources = np.asarray(n_resources)
+    scores = np.asarray(scores, dtype=float)
+    finite = np.isfinite(scores)
+    ranks = np.full(scores.shape, finite.sum() + 1, dtype=np.int32)
+    if finite.any():
+        # one key that orders by resource, then score: both as dense ranks
+        level = rankdata(n_resources[finite], method="dense")
+        within = rankdata(scores[finite], method="dense")
+        key = level * (within.max() + 1) + within
+        ranks[finite] = rankdata(-key, method="min")
+    return ranks
 
 
 def _owner_of(estimator, parameter):

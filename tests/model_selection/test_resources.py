@@ -466,3 +466,77 @@ def test_a_refit_without_rungs_drops_the_rung_attributes():
     assert not hasattr(s, "rung_rank_correlations_") and s.n_resources_ == [3, 9]
     s.set_params(resource=None).fit(X, Y)
     assert not hasattr(s, "n_resources_") and not hasattr(s, "n_rung_candidates_")
+
+
+# -- failures are never silent --------------------------------------------------------
+class FailingFrom(RungScored):
+    """Fails every fit of ``n_steps >= fail_from`` for candidates of
+    ``quality >= fail_above``."""
+
+    def __init__(self, quality=0.0, n_steps=9, agrees_from=1, fail_from=10, fail_above=0.0):
+        super().__init__(quality=quality, n_steps=n_steps, agrees_from=agrees_from)
+        self.fail_from = fail_from
+        self.fail_above = fail_above
+
+    def fit(self, X, y):
+        if self.n_steps >= self.fail_from and self.quality >= self.fail_above:
+            raise RuntimeError(f"scheduled failure at {self.n_steps} steps")
+        return self
+
+
+def failing_search(**params):
+    return CoarseToFineSearchCV(
+        FailingFrom(**params), {"quality": stats.uniform(0, 1)},
+        n_iter=9, n_rounds=1, cv=CV, random_state=0, resource="n_steps",
+    )
+
+
+def test_a_rung_in_which_every_fit_fails_is_reported_and_nothing_reached_the_top():
+    """Every fit of rung 1 (3 steps) fails: the search says so, as scikit-learn
+    says when fits fail, and does not hand back a first-rung model as its best."""
+    with pytest.warns(FitFailedWarning, match="In round 0, rung 1: All the 9 fits failed"):
+        with pytest.raises(ValueError, match=r"No candidate was scored at "
+                           r"max_resources \(n_steps=9\)"):
+            failing_search(fail_from=3).fit(X, Y)
+
+
+def test_every_fit_failing_at_max_resources_raises_as_scikit_learn_does():
+    with pytest.warns(FitFailedWarning, match="In round 0, rung 2: All the 3 fits failed"):
+        with pytest.raises(ValueError, match=r"All the 3 fits failed at max_resources "
+                           r"\(n_steps=9\)(.|\n)*\n3 x RuntimeError: scheduled failure at 9 steps$"):
+            failing_search(fail_from=9).fit(X, Y)
+
+
+def test_the_best_is_the_best_finite_row_at_max_resources_and_ranks_first():
+    """Lower rungs score higher here (they see -quality, the top rung quality)
+    and the best candidates fail at the top: rank 1 is still the best finite
+    row at max_resources, the one the search picks, and lower rungs rank after
+    every row there."""
+    s = CoarseToFineSearchCV(
+        FailingFrom(agrees_from=9, fail_from=9, fail_above=0.5),
+        {"quality": stats.uniform(-1, 2)}, n_iter=27, n_rounds=1, cv=CV,
+        random_state=0, resource="n_steps", min_rank_correlation=1.0,
+    )
+    with pytest.warns(FitFailedWarning):
+        s.fit(X, Y)
+    res = s.cv_results_
+    top = res["n_resources"] == 9
+    finite_top = top & np.isfinite(res["mean_test_score"])
+    assert 0 < finite_top.sum() < top.sum()  # some failed at the top
+    # lower rungs scored higher than any finite row at the top
+    assert np.nanmax(res["mean_test_score"][~top]) > s.best_score_
+    assert np.isfinite(s.best_score_)
+    assert s.best_score_ == np.max(res["mean_test_score"][finite_top])
+    assert res["rank_test_score"][s.best_index_] == 1
+    assert np.flatnonzero(res["rank_test_score"] == 1).tolist() == [s.best_index_]
+    assert res["rank_test_score"][~top].min() > res["rank_test_score"][finite_top].max()
+    assert (res["rank_test_score"][~np.isfinite(res["mean_test_score"])]
+            == np.isfinite(res["mean_test_score"]).sum() + 1).all()
+    assert s.best_params_["n_steps"] == 9
+
+
+def test_rank_rows_by_rung():
+    from skhp.model_selection._resources import rank_rows_by_rung
+
+    ranks = rank_rows_by_rung([1, 1, 3, 3, 9, 9, 9], [0.9, 0.2, 0.8, np.nan, 0.1, 0.5, 0.5])
+    assert ranks.tolist() == [5, 6, 4, 7, 3, 1, 1]
