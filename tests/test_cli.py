@@ -218,7 +218,7 @@ def test_failed_candidates_are_summed_up_in_one_line(tmp_path, capsys):
         rows = list(csv.DictReader(f))
     n_failed = sum(json.loads(r["params"])["mlp__solver"] == "nonsense" for r in rows)
     assert 0 < n_failed < 8
-    line = f"{n_failed} of 8 candidates failed to fit, e.g. "
+    line = f"{2 * n_failed} of 16 fits failed; the first error: "
     assert line in captured.out
     assert "InvalidParameterError" in captured.out
     assert "Traceback" not in captured.err + captured.out
@@ -406,3 +406,30 @@ def test_halving_is_left_out_where_its_rungs_cannot_be_judged():
     n_fits, n_full, rungs = _plan(args, 9)
     assert rungs == [3, 9] and n_fits == 2 * 10 * 2
     assert n_full == pytest.approx((5 * 9 + 5 * (3 + 9)) * 2 / 9)
+
+
+def test_fits_failing_at_a_later_rung_are_counted(tmp_path, capsys, monkeypatch):
+    """Fits that fail only at the full epochs (the last rung) are counted with
+    every other failed fit, whatever rung they failed at."""
+    from skhp.neural_network import MLPClassifier
+
+    straight_fit = MLPClassifier.fit
+
+    def fail_at_9_epochs(self, X, y, sample_weight=None):
+        if self.max_iter == 9 and self.learning_rate_init > 0.01:
+            raise RuntimeError("scheduled failure at the full epochs")
+        return straight_fit(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(MLPClassifier, "fit", fail_at_9_epochs)
+    out = tmp_path / "out"
+    status = main(["tune", "--dataset", "iris", "--n-iter", "12", "--n-rounds", "2",
+                   "--cv", "2", "--max-iter", "9", "--no-plots", "--quiet",
+                   "--output", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0
+    with open(out / "cv_results.csv") as f:
+        rows = list(csv.DictReader(f))
+    failed = [r for r in rows if r["mean_test_score"] in ("", "nan")]
+    assert failed and all(json.loads(r["params"])["mlp__max_iter"] == 9 for r in failed)
+    assert (f"{2 * len(failed)} of {2 * len(rows)} fits failed; the first error: "
+            "RuntimeError: scheduled failure at the full epochs") in captured.out

@@ -1,12 +1,14 @@
 """Bad data, bad options and bad space files end in one line and exit status 2."""
 
+import json
 import struct
 
+import joblib
 import numpy as np
 import pytest
 
 from skhp.cli import main
-from tests._files import write_idx
+from tests._files import write_csv, write_idx
 
 TINY = [
     "--n-iter",
@@ -255,3 +257,70 @@ def test_cli_imports_without_tomllib():
 
     code = "import sys; sys.modules['tomllib'] = None; import skhp.cli, skhp.__main__"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# -- the scorer is checked before any fit ------------------------------------------------
+@pytest.fixture
+def text_labels_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "malignant", "benign")
+    rows = [[*map(str, x), label] for x, label in zip(X, y)]
+    return write_csv(tmp_path / "bc.csv", ["a", "b", "c", "diagnosis"], rows)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--scoring", "f1"], "--scoring f1 scores one class as the positive one, and the "
+     "classes are 'benign', 'malignant': name it with --pos-label"),
+    (["--scoring", "neg_mean_squared_error"], "--scoring neg_mean_squared_error cannot "
+     "score this classification target: could not convert string to float"),
+    (["--scoring", "f1", "--pos-label", "cancer"],
+     "--pos-label 'cancer' is not a class of the target: 'benign', 'malignant'"),
+    (["--scoring", "accuracy", "--pos-label", "benign"], "--pos-label goes with"),
+])
+def test_a_scorer_that_cannot_score_the_target_is_refused_before_any_fit(
+    tmp_path, capsys, text_labels_csv, options, message, monkeypatch
+):
+    from skhp.neural_network import MLPClassifier
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a network was fitted")
+
+    monkeypatch.setattr(MLPClassifier, "fit", no_fit)
+    status, err = run(capsys, tmp_path, "--csv", str(text_labels_csv),
+                      "--target", "diagnosis", *options)
+    assert_one_line_error(status, err, message)
+    assert not (tmp_path / "out" / "checkpoint.pkl").exists()
+    assert not (tmp_path / "out" / "best_model.joblib").exists()
+
+
+def test_pos_label_names_the_positive_class(tmp_path, capsys, text_labels_csv):
+    status = main(["tune", "--csv", str(text_labels_csv), "--target", "diagnosis",
+                   "--scoring", "f1", "--pos-label", "malignant", *TINY, "--output", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Best f1 (positive class 'malignant'): " in out
+    run_json = json.loads((tmp_path / "out" / "run.json").read_text())
+    model = joblib.load(tmp_path / "out" / "best_model.joblib")
+    assert "malignant" in model.classes_
+    assert 0 < run_json["best_score"] <= 1
+
+
+def _broken(estimator, X, y):
+    raise ValueError("this scorer always fails")
+
+
+def test_a_scorer_that_fails_on_every_fit_leaves_no_model_and_no_checkpoint(
+    tmp_path, capsys, monkeypatch
+):
+    """A scorer that passes the check before the search (a constant model is
+    scored) and fails on every real fit: one line, status 2, nothing saved to
+    resume."""
+    from skhp.cli import _tune
+
+    monkeypatch.setattr(_tune, "make_run_scorer", lambda *args: (_broken, "broken"))
+    status, err = run(capsys, tmp_path, "--dataset", "iris", "--no-halving")
+    assert_one_line_error(status, err, "no candidate could be scored with broken: "
+                          "every score is NaN")
+    assert not (tmp_path / "out" / "checkpoint.pkl").exists()
+    assert not (tmp_path / "out" / "best_model.joblib").exists()

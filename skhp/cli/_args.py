@@ -120,6 +120,14 @@ def build_parser():
         help="a scikit-learn scorer name (default: accuracy, or r2 for regression)",
     )
     search.add_argument(
+        "--pos-label",
+        default=None,
+        metavar="CLASS",
+        help="the positive class of a binary target, for --scoring f1, precision, "
+        "recall, jaccard, average_precision or neg_brier_score (needed unless the "
+        "classes are 0 and 1)",
+    )
+    search.add_argument(
         "--max-iter",
         type=_positive_int,
         default=None,

@@ -15,7 +15,6 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
-from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import ParameterSampler, train_test_split
 from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
@@ -38,6 +37,7 @@ from skhp.cli._report import (
     save_cv_results,
     to_jsonable,
 )
+from skhp.cli._scoring import ScoringError, make_run_scorer
 from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.inspection import hyperparameter_importance, refit_for_curves
 from skhp.model_selection._resources import rung_resources
@@ -169,16 +169,6 @@ def _check_folds(y, cv, task):
                 f"class {classes[counts.argmin()]!r} has {counts.min()} samples, "
                 f"fewer than the {cv} folds; lower --cv or add samples"
             )
-
-
-def _scoring(args, task):
-    if args.scoring is None:
-        return "accuracy" if task == "classification" else "r2"
-    if args.scoring not in get_scorer_names():
-        raise UsageError(
-            f"unknown scoring {args.scoring!r}; see sklearn.metrics.get_scorer_names()"
-        )
-    return args.scoring
 
 
 @contextlib.contextmanager
@@ -445,6 +435,20 @@ def _fit(search, X, y):
     return caught
 
 
+def _forget(checkpoint):
+    with contextlib.suppress(FileNotFoundError):
+        checkpoint.unlink()
+
+
+def _count_failed_fits(results, n_splits):
+    """``(failed, all)`` fits of the search, at every rung: a failed fit
+    scores NaN on its fold (``error_score=np.nan``)."""
+    folds = np.column_stack(
+        [np.asarray(results[f"split{k}_test_score"], dtype=float) for k in range(n_splits)]
+    )
+    return int(np.sum(~np.isfinite(folds))), folds.size
+
+
 def _search_with_checkpoint(args, search, X, y, checkpoint):
     """Fit the search, resuming from ``checkpoint`` when it is of this run.
 
@@ -537,7 +541,7 @@ def tune(args):
     """Run ``skhp tune`` with parsed arguments; return the exit status."""
     data = _load(args)
     X, y, task, columns = data.X, data.y, data.task, data.columns
-    scoring = _scoring(args, task)
+    scorer, scoring = make_run_scorer(args.scoring, args.pos_label, task, y)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
     n_train = len(y) * (args.cv - 1) // args.cv
@@ -555,8 +559,7 @@ def tune(args):
         raise UsageError(f"cannot create output folder {out}: {exc.strerror}") from None
     checkpoint = Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pkl"
     if args.no_resume:
-        with contextlib.suppress(FileNotFoundError):
-            checkpoint.unlink()
+        _forget(checkpoint)
     found = _read_checkpoint(checkpoint)
 
     estimator = _factory.make_estimator(
@@ -642,7 +645,7 @@ def tune(args):
             n_iter=args.n_iter,
             n_rounds=args.n_rounds,
             cv=args.cv,
-            scoring=recording_scorer(estimator, scoring),
+            scoring=recording_scorer(estimator, scorer),
             n_jobs=n_jobs,
             random_state=args.seed,
             halving=not args.no_halving,
@@ -660,23 +663,32 @@ def tune(args):
             return _interrupted(
                 args, search, run, out, checkpoint, time.time() - started
             )
+        except UsageError as exc:
+            if str(exc).startswith("every fit failed"):
+                # A rerun would resume only to fail the same way.
+                _forget(checkpoint)
+            raise
     elapsed = time.time() - started
+    if not np.isfinite(search.best_score_):
+        # Every candidate fitted and none could be scored (the scorer fails
+        # where the constant model of the check before the search did not).
+        _forget(checkpoint)
+        raise UsageError(
+            f"no candidate could be scored with {scoring}: every score is NaN; "
+            "see the warnings above"
+        )
 
     for warning in caught:
         if not issubclass(warning.category, FitFailedWarning):
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
-    if "rung" in search.cv_results_:
-        # each candidate once: its first rung (a failed fit is not promoted)
-        scores = scores[np.asarray(search.cv_results_["rung"]) == 0]
-    n_failed = int(np.sum(~np.isfinite(scores)))
+    n_failed, n_fits = _count_failed_fits(search.cv_results_, args.cv)
     failures = [w for w in caught if issubclass(w.category, FitFailedWarning)]
     if n_failed and failures:
         # scikit-learn's warning lists every failure; its last line is one reason.
-        reason = str(failures[-1].message).strip().splitlines()[-1]
-        print(f"\n{n_failed} of {len(scores)} candidates failed to fit, e.g. {reason}")
+        reason = str(failures[0].message).strip().splitlines()[-1]
+        print(f"\n{n_failed} of {n_fits} fits failed; the first error: {reason}")
     print()
     print(results_table(search, top=args.top))
     table = rounds_table(search)
@@ -706,7 +718,7 @@ def tune(args):
     if data.X_test is not None:
         # The scorer of the search, unwrapped from the progress recorder.
         test_score = float(
-            get_scorer(scoring)(search.best_estimator_, data.X_test, data.y_test)
+            scorer(search.best_estimator_, data.X_test, data.y_test)
         )
     n_restored = int(getattr(search, "n_restored_rounds_", 0))
     save_cv_results(search, out / "cv_results.csv")
@@ -722,9 +734,7 @@ def tune(args):
         else dict(zip(importance.names, importance.importances)),
     )
     (out / "run.json").write_text(json.dumps(to_jsonable(run), indent=2) + "\n")
-    # The run is over: a rerun starts afresh.
-    with contextlib.suppress(FileNotFoundError):
-        checkpoint.unlink()
+    _forget(checkpoint)  # the run is over: a rerun starts afresh
 
     written = [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
     if not args.no_plots:
@@ -745,4 +755,4 @@ def tune(args):
     return 0
 
 
-ERRORS = (DataError, SpaceError, UsageError)
+ERRORS = (DataError, ScoringError, SpaceError, UsageError)
