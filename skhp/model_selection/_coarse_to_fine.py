@@ -282,14 +282,18 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ``min_rank_correlation``).
         ``"n_samples"`` subsamples the training (and test) folds; the name of
         an integer parameter (``"max_iter"``, ``"n_estimators"``,
-        ``"step__param"`` in a pipeline) sets it. Where the estimator can go on
-        from where it stopped (skhp's networks, through
-        ``warm_start="continue"``, unless they use L-BFGS, early stopping or
-        the ``"cosine"`` schedule; an ensemble with ``warm_start`` and
-        ``n_estimators``), a promoted candidate's fold models are trained on
-        from the previous rung instead of retrained; they are kept in memory
-        between rungs, and the search's very last rung is trained straight,
-        which gives the same models. The zoom ranks candidates that reached a
+        ``"step__param"`` in a pipeline) sets it. Where continuing gives the
+        model a straight fit gives, a promoted candidate's fold models are
+        trained on from the previous rung instead of retrained; they are kept
+        in memory between rungs, and the search's very last rung is trained
+        straight. The estimator that owns the resource says whether it can,
+        through ``__skhp_continuation__(parameter)``, which returns the
+        parameters that make a fitted model go on (or None): skhp's networks
+        continue ``max_iter`` through ``warm_start="continue"`` unless they
+        use L-BFGS, early stopping or the ``"cosine"`` schedule. scikit-learn's
+        ensembles with ``warm_start`` add ``n_estimators`` unless early
+        stopping (``n_iter_no_change``) would stop a continued fit at another
+        stage. Every other estimator is refitted at each rung. The zoom ranks candidates that reached a
         higher rung above those stopped below it, and by score within a rung.
 
     min_resources : {"exhaust", "smallest"} or int, default="exhaust"

@@ -240,6 +240,14 @@ def _owner_of(estimator, parameter):
 def continuation_params(estimator, resource):
     """Parameters that make a fitted ``estimator`` go on to a larger ``resource``.
 
+    Continuing must give the model a straight fit gives, and only the
+    estimator knows when it does: the search asks the (sub-)estimator that
+    owns the resource, through ``__skhp_continuation__(parameter)`` (skhp's
+    networks answer it; any estimator may). scikit-learn's ensembles, which
+    cannot, add trees under ``warm_start`` as a straight fit draws them,
+    unless early stopping (``n_iter_no_change``) would stop a continued fit
+    at another stage.
+
     Parameters
     ----------
     estimator : estimator
@@ -251,29 +259,26 @@ def continuation_params(estimator, resource):
     Returns
     -------
     dict or None
-        None where a larger resource means a new fit: ``"n_samples"``, or an
-        estimator that cannot continue exactly (an skhp network with L-BFGS,
-        early stopping or the cosine schedule, whose first epochs depend on the
-        number of epochs; a parameter other than ``max_iter`` of a network or
-        ``n_estimators`` of an ensemble with ``warm_start``). Continuing must
-        give the model a straight fit gives.
+        None where a larger resource means a new fit.
     """
     if resource == "n_samples":
         return None
-    from ..neural_network._multilayer_perceptron import BaseMultilayerPerceptron
-
     owner, prefix, leaf = _owner_of(estimator, resource)
-    if isinstance(owner, BaseMultilayerPerceptron):
-        if leaf != "max_iter" or owner.solver == "lbfgs" or owner.early_stopping:
-            return None
-        if owner.learning_rate == "cosine":
-            return None
-        return {prefix + "warm_start": "continue"}
-    if leaf == "n_estimators" and "warm_start" in owner.get_params(deep=False):
-        # scikit-learn's ensembles add trees under warm_start, drawing their
-        # seeds as a straight fit would.
-        return {prefix + "warm_start": True}
-    return None
+    ask = getattr(owner, "__skhp_continuation__", None)
+    continuation = ask(leaf) if ask is not None else _ensemble_continuation(owner, leaf)
+    if continuation is None:
+        return None
+    return {prefix + name: value for name, value in continuation.items()}
+
+
+def _ensemble_continuation(ensemble, parameter):
+    """scikit-learn's ensembles: more trees under ``warm_start``, or None."""
+    params = ensemble.get_params(deep=False)
+    if parameter != "n_estimators" or "warm_start" not in params:
+        return None
+    if params.get("n_iter_no_change") is not None or params.get("early_stopping"):
+        return None  # the stage it stops at depends on where it starts
+    return {"warm_start": True}
 
 
 class ResourceSchedule:

@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -781,12 +781,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             "bn_running_vars_": [v.copy() for v in self.bn_running_vars_],
         }
 
-    def _check_can_continue(self):
-        """Refuse ``warm_start="continue"`` where a longer fit is not a longer run.
+    def _reasons_not_to_continue(self):
+        """Why these settings make a longer fit other than a longer run.
 
         Continuing must give the network a straight fit of ``max_iter``
         epochs gives; these settings make the first epochs depend on how many
-        follow, or leave no state to continue from.
+        follow, or leave no state to continue from. Empty where it does.
         """
         reasons = []
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -797,6 +797,33 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             )
         if self.learning_rate == "cosine":
             reasons.append('the "cosine" schedule spans max_iter epochs')
+        return reasons
+
+    def __skhp_continuation__(self, parameter):
+        """Parameters that make the fitted network go on to a larger ``parameter``.
+
+        The protocol :class:`~skhp.CoarseToFineSearchCV` asks of an estimator
+        before it continues training between rungs of its ``resource``.
+
+        Parameters
+        ----------
+        parameter : str
+            The resource, a parameter of this estimator.
+
+        Returns
+        -------
+        dict or None
+            ``{"warm_start": "continue"}`` for ``max_iter``, where a fit
+            continued to ``max_iter`` epochs is the straight fit of
+            ``max_iter`` epochs; None (fit afresh) otherwise.
+        """
+        if parameter != "max_iter" or self._reasons_not_to_continue():
+            return None
+        return {"warm_start": "continue"}
+
+    def _check_can_continue(self):
+        """Refuse ``warm_start="continue"`` where a longer fit is not a longer run."""
+        reasons = self._reasons_not_to_continue()
         if not hasattr(self, "_optimizer") and not reasons:
             reasons.append("the previous fit was not a stochastic fit")
         if reasons:
@@ -1524,15 +1551,26 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(
-            X, y, sample_weight=self._weigh_classes(y, sample_weight), incremental=True
-        )
+        # Weighed over every class: a batch may lack some of class_weight's.
+        weights = self._weigh_classes(y, sample_weight, classes=self.classes_)
+        return self._fit(X, y, sample_weight=weights, incremental=True)
 
-    def _weigh_classes(self, y, sample_weight):
-        """``sample_weight`` times each row's class weight (unchanged without)."""
+    def _weigh_classes(self, y, sample_weight, classes=None):
+        """``sample_weight`` times each row's class weight (unchanged without).
+
+        ``classes``: those ``class_weight`` may name, where ``y`` need not
+        hold them all (a ``partial_fit`` batch); None: those of ``y``.
+        """
         if self.class_weight is None:
             return sample_weight
-        weights = compute_sample_weight(self.class_weight, y)
+        y_1d = np.asarray(y)
+        if classes is not None and y_1d.ndim == 1:
+            if not np.isin(y_1d, classes).all():
+                return sample_weight  # the fit refuses such labels, saying why
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=y_1d)
+            weights = per_class[np.searchsorted(classes, y_1d)]
+        else:
+            weights = compute_sample_weight(self.class_weight, y)
         if sample_weight is None:
             return weights
         return weights * _check_sample_weight(sample_weight, weights)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
@@ -232,6 +232,62 @@ def test_ensembles_with_warm_start_continue():
         X, Y, cv=CV,
     )
     assert_allclose(s.cv_results_["mean_test_score"][top[0]], straight["test_score"].mean())
+
+
+def _assert_rows_score_as_straight_fits(s, estimator, y):
+    res = s.cv_results_
+    for row in np.flatnonzero(res["n_resources"] > min(res["n_resources"])):
+        straight = cross_validate(clone(estimator).set_params(**res["params"][row]),
+                                  X, y, cv=CV)
+        assert res["mean_test_score"][row] == straight["test_score"].mean()
+
+
+def test_early_stopping_ensembles_are_refitted_not_continued():
+    """Gradient boosting with n_iter_no_change stops at another stage when
+    continued than when fitted straight: each rung fits it afresh."""
+    boosting = GradientBoostingClassifier(n_estimators=27, n_iter_no_change=1, tol=0.02,
+                                          max_depth=2, random_state=0)
+    s = search(estimator=boosting, space={"learning_rate": loguniform(0.01, 1)},
+               resource="n_estimators", n_rounds=1, n_iter=9).fit(X, Y < 5)
+    assert s.n_rung_candidates_ == [[9, 3, 1]]
+    _assert_rows_score_as_straight_fits(s, boosting, Y < 5)
+
+
+class StepCounter(BaseEstimator):
+    """Counts the steps each fit takes; continues when told to."""
+
+    fits = []
+
+    def __init__(self, quality=0.0, n_steps=9, resume=False):
+        self.quality = quality
+        self.n_steps = n_steps
+        self.resume = resume
+
+    def fit(self, X, y):
+        done = getattr(self, "steps_", 0) if self.resume else 0
+        StepCounter.fits.append(self.n_steps - done)
+        self.steps_ = self.n_steps
+        return self
+
+    def score(self, X, y):
+        return self.quality
+
+    def __skhp_continuation__(self, parameter):
+        return {"resume": True} if parameter == "n_steps" else None
+
+
+def test_an_estimator_says_how_it_continues():
+    """Any estimator answers __skhp_continuation__, in a pipeline too: its
+    promoted fold models take only the steps the rung adds."""
+    StepCounter.fits.clear()
+    pipe = make_pipeline(StandardScaler(), StepCounter())
+    s = CoarseToFineSearchCV(pipe, {"stepcounter__quality": stats.uniform(0, 1)}, n_iter=9,
+                             n_rounds=1, cv=CV, random_state=0, resource="stepcounter__n_steps",
+                             refit=False).fit(X, Y)
+    assert s.n_resources_ == [1, 3, 9] and s.n_rung_candidates_ == [[9, 3, 1]]
+    # rung 0: 9 x 3 folds of 1 step; rung 1: 3 x 3 of 2 more; the last rung
+    # (the search's last batch) straight: 1 x 3 of 9
+    assert sorted(StepCounter.fits) == sorted([1] * 27 + [2] * 9 + [9] * 3)
 
 
 def test_pipeline_groups_and_error_score():

@@ -538,6 +538,24 @@ def test_partial_fit_takes_class_weights_as_a_dict_only():
         MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
 
 
+def test_partial_fit_on_a_batch_without_a_weighted_class():
+    """Classes class_weight does not name weigh 1, also in a batch that lacks
+    the classes it names (as SGDClassifier streams)."""
+    X, y = make_classification(n_samples=90, n_classes=3, n_informative=3,
+                               random_state=0)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]  # the first batch holds class 0 only
+    est = MLPClassifier((4,), class_weight={0: 5.0}, random_state=0)
+    same = MLPClassifier((4,), random_state=0)
+    for rows in (slice(0, 30), slice(30, 90)):
+        est.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        same.partial_fit(X[rows], y[rows], classes=[0, 1, 2],
+                         sample_weight=np.where(y[rows] == 0, 5.0, 1.0))
+    assert_same_network(est, same, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        est.partial_fit(X[:3], [7, 7, 7])
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
 def test_cosine_schedule_with_warm_up_drives_every_solver(solver):
     X, y = make_classification(n_samples=60, random_state=0)
