@@ -57,7 +57,7 @@ METHODS = ("c2f", "c2f_resource", "c2f_resource_same", "c2f_calibrated", "random
            "optuna")
 LABELS = {
     "c2f": "CoarseToFineSearchCV (today)",
-    "c2f_resource": "CoarseToFineSearchCV(resource='max_iter')",
+    "c2f_resource": "CoarseToFineSearchCV(resource='max_iter', min_rank_correlation=None)",
     "c2f_resource_same": "the same, today's candidates and rounds",
     "c2f_calibrated": "CoarseToFineSearchCV(resource, min_rank_correlation=0.6)",
     "random": "RandomizedSearchCV",
@@ -188,7 +188,7 @@ def run_sklearn_like(method, est, X, y, cv, seed, budget, n_candidates, n_rounds
         # the first networks trained to the full epochs come early.
         search = CoarseToFineSearchCV(est, SPACE, n_iter=3 * n_candidates,
                                       n_rounds=3 * n_candidates // 9, resource="max_iter",
-                                      **common)
+                                      min_rank_correlation=None, **common)
     elif method == "c2f_calibrated":
         # The resource-aware search whose rungs prune only once rounds that
         # pruned nothing have shown they rank as the full epochs do.
@@ -199,7 +199,8 @@ def run_sklearn_like(method, est, X, y, cv, seed, budget, n_candidates, n_rounds
         # What a user gets by adding resource= to today's search: the same
         # candidates per round, halving within each.
         search = CoarseToFineSearchCV(est, SPACE, n_iter=n_candidates, n_rounds=n_rounds,
-                                      resource="max_iter", **common)
+                                      resource="max_iter", min_rank_correlation=None,
+                                      **common)
     elif method == "random":
         search = RandomizedSearchCV(est, SPACE, n_iter=10_000, **common)
     elif method == "halving":

@@ -250,6 +250,7 @@ def test_rungs_of_successive_halving_are_shown_in_their_round():
         MLPClassifier(hidden_layer_sizes=(8,), max_iter=9, random_state=0),
         {"learning_rate_init": loguniform(1e-3, 1e-1)},
         n_iter=6, n_rounds=2, cv=2, random_state=0, resource="max_iter",
+        min_rank_correlation=None,
     )
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     with warnings.catch_warnings():
@@ -289,7 +290,7 @@ def test_best_score_with_rungs_is_the_best_at_the_last_rung():
     search = CoarseToFineSearchCV(
         est, {"quality": stats.uniform(-1, 2)}, n_iter=9, n_rounds=1, cv=2,
         random_state=0, resource="n_steps", scoring=recording_scorer(est),
-        refit=False,
+        refit=False, min_rank_correlation=None,
     )
     progress = SearchProgress(file=io.StringIO(), min_interval=0)
     search.set_callbacks(progress).fit(X, y)

@@ -92,7 +92,8 @@ def test_continued_training_of_a_network_over_a_megabyte(client, data):
 
     def make():
         return CoarseToFineSearchCV(big, SPACE, n_iter=9, n_rounds=1, cv=2,
-                                    random_state=0, resource="max_iter", n_jobs=2)
+                                    random_state=0, resource="max_iter", n_jobs=2,
+                                    min_rank_correlation=None)
 
     local = make().fit(X, y)
     with parallel_config(backend="dask"):

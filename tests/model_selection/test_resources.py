@@ -42,7 +42,9 @@ def net(**params):
 
 
 def search(estimator=None, space=SPACE, **params):
-    kw = dict(n_iter=18, n_rounds=2, cv=CV, random_state=0, resource="max_iter")
+    # unchecked halving, whose rungs prune from round 0: the mechanics under test
+    kw = dict(n_iter=18, n_rounds=2, cv=CV, random_state=0, resource="max_iter",
+              min_rank_correlation=None)
     kw.update(params)
     return CoarseToFineSearchCV(net() if estimator is None else estimator, space, **kw)
 
@@ -212,6 +214,7 @@ def test_n_samples_resource_subsamples_the_folds():
     s = CoarseToFineSearchCV(
         LogisticRegression(max_iter=200), {"C": loguniform(1e-3, 1e3)},
         n_iter=9, n_rounds=1, cv=CV, random_state=0, resource="n_samples",
+        min_rank_correlation=None,
     ).fit(X, Y)
     # the first rung has at least 2 rows per class and fold (as halving's
     # "smallest"): 60, so one rung below the whole data fits
@@ -283,7 +286,7 @@ def test_an_estimator_says_how_it_continues():
     pipe = make_pipeline(StandardScaler(), StepCounter())
     s = CoarseToFineSearchCV(pipe, {"stepcounter__quality": stats.uniform(0, 1)}, n_iter=9,
                              n_rounds=1, cv=CV, random_state=0, resource="stepcounter__n_steps",
-                             refit=False).fit(X, Y)
+                             min_rank_correlation=None, refit=False).fit(X, Y)
     assert s.n_resources_ == [1, 3, 9] and s.n_rung_candidates_ == [[9, 3, 1]]
     # rung 0: 9 x 3 folds of 1 step; rung 1: 3 x 3 of 2 more; the last rung
     # (the search's last batch) straight: 1 x 3 of 9
@@ -462,6 +465,7 @@ def test_calibration_prunes_only_rungs_that_rank_as_the_top_one(
     plain = CoarseToFineSearchCV(
         RungScored(agrees_from=agrees_from), {"quality": stats.uniform(0, 1)},
         n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
+        min_rank_correlation=None,
     ).fit(X, Y)
     assert plain.n_rung_candidates_ == [[9, 3, 1]] * 3
     assert not hasattr(plain, "rung_rank_correlations_")
@@ -544,6 +548,7 @@ def failing_search(**params):
     return CoarseToFineSearchCV(
         FailingFrom(**params), {"quality": stats.uniform(0, 1)},
         n_iter=9, n_rounds=1, cv=CV, random_state=0, resource="n_steps",
+        min_rank_correlation=None,
     )
 
 
@@ -559,7 +564,8 @@ def test_a_rung_in_which_every_fit_fails_is_reported_and_nothing_reached_the_top
 def test_every_fit_failing_at_max_resources_raises_as_scikit_learn_does():
     with pytest.warns(FitFailedWarning, match="In round 0, rung 2: All the 3 fits failed"):
         with pytest.raises(ValueError, match=r"All the 3 fits failed at max_resources "
-                           r"\(n_steps=9\)(.|\n)*\n3 x RuntimeError: scheduled failure at 9 steps$"):
+                           r"\(n_steps=9\)(.|\n)*\n"
+                           r"3 x RuntimeError: scheduled failure at 9 steps$"):
             failing_search(fail_from=9).fit(X, Y)
 
 
@@ -596,3 +602,20 @@ def test_rank_rows_by_rung():
 
     ranks = rank_rows_by_rung([1, 1, 3, 3, 9, 9, 9], [0.9, 0.2, 0.8, np.nan, 0.1, 0.5, 0.5])
     assert ranks.tolist() == [5, 6, 4, 7, 3, 1, 1]
+
+
+def test_halving_checks_its_rungs_by_default_as_the_command_line_does():
+    """One default for the estimator and skhp tune: rungs prune only once a
+    round has shown they rank candidates as max_resources does."""
+    from skhp.cli._factory import make_search
+
+    s = CoarseToFineSearchCV(
+        RungScored(agrees_from=9), {"quality": stats.uniform(0, 1)},
+        n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
+    ).fit(X, Y)
+    assert s.min_rank_correlation == 0.6
+    # the low rungs rank in reverse: every candidate trains to the top
+    assert s.n_rung_candidates_ == [[9, 9, 9]] * 3
+    cli = make_search(net(), {"mlp__alpha": loguniform(1e-5, 1)}, n_iter=12, n_rounds=2,
+                      cv=2, scoring=None, n_jobs=1, random_state=0)
+    assert cli.min_rank_correlation == s.min_rank_correlation
