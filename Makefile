@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,plots,dask,docs
+EXTRAS ?= test,cli,plots,dask,docs
 STAMP := $(VENV)/.skhp-installed
 
 .PHONY: demo test docs bench clean

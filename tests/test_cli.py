@@ -111,7 +111,7 @@ def test_tune_csv_classification(blobs_csv, tmp_path, capsys):
 
 
 def test_csv_with_byte_order_mark(blobs_csv, tmp_path):
-    from skhp.cli._data import load_csv
+    from skhp.cli import load_csv
 
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + blobs_csv.read_bytes())

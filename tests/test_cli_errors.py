@@ -65,7 +65,9 @@ BAD_CSVS = {
     "header only": ("a,b,label\n", "label", "no data rows"),
     "one sample": ("a,b,label\n1,2,0\n", "label", "single class"),
     "two samples": ("a,b,label\n1,2,0\n3,4,1\n", "label", "too few"),
-    "ragged": ("a,b,label\n1,2,0\n3,4\n" + GOOD_ROWS, "label", "line 3: 2 fields"),
+    # (a short row is read as pandas reads it: its last cells missing)
+    "ragged": ("a,b,label\n1,2,0\n3,4,5,6\n" + GOOD_ROWS, "label",
+               "line 3: 4 fields, the header has 3"),
     "no target values": ("a,b,label\n1,2,\n3,4,NA\n", "label", "has no values"),
     "inf target": (
         "a,b,label\n" + "\n".join(f"{i},{i},{i}.5" for i in range(20)) + "\n1,2,inf",

@@ -5,6 +5,7 @@ import json
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 
 from skhp.cli import load_csv, main
@@ -89,7 +90,8 @@ def test_messy_csv_is_tuned_and_the_model_predicts_raw_rows(
     assert set(model.classes_) == {"big", "small"}
     # The rows of the CSV tuned on, read with the same reader, as they are.
     X, y = load_csv(messy_csv, "label")
-    assert X.shape == (57, 6) and X.dtype == object
+    assert X.shape == (57, 6) and list(X.columns) == HEADER[:-1]
+    assert X["size"].dtype == float and X["colour"].dtype == object
     predicted = model.predict(X)
     assert set(predicted) <= {"big", "small"}
     assert 0 <= model.score(X, y) <= 1
@@ -107,7 +109,7 @@ def test_messy_csv_is_tuned_and_the_model_predicts_raw_rows(
     )
     X_new, y_new = load_csv(new)
     assert y_new is None
-    assert X_new[1, 0] != X_new[1, 0]  # a blank cell is NaN
+    assert np.isnan(X_new.loc[1, "size"])  # a blank cell is NaN
     predicted = model.predict(X_new)
     assert predicted.shape == (3,)
     assert set(predicted) <= {"big", "small"}
@@ -129,7 +131,7 @@ def test_missing_markers_are_read_as_nan(tmp_path):
         + "\n"
     )
     X, y = load_csv(path, "y")
-    column = list(X[:, 0])
+    column = list(X["a"])
     assert all(v != v for v in column[:13])  # NaN
     assert column[13:] == ["1.5", "abc"]
     assert list(y) == [i % 2 for i in range(15)]
@@ -138,33 +140,43 @@ def test_missing_markers_are_read_as_nan(tmp_path):
 def test_plan_columns():
     n = 120
     rng = np.random.default_rng(0)
-    X = np.empty((n, 6), dtype=object)
-    X[:, 0] = [f"{v:.2f}" for v in rng.normal(size=n)]
-    X[:, 1] = [f"v{i}" for i in rng.integers(0, 60, size=n)]  # > 50 categories
-    X[:, 2] = ["a", "b", np.nan] * (n // 3)
-    X[:, 3] = [str(i) for i in range(n)]
-    X[5, 3] = "12,5"  # a typo in a number column: not a number
-    X[:, 4] = "1.0"
-    X[::2, 4] = np.nan  # constant where known
-    X[:, 5] = np.nan
-    plan = plan_columns(X, ["x", "many", "cat", "typo", "const", "none"])
-    assert plan.numeric == [0]
-    assert plan.categorical == [2]
+    X = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "many": [f"v{i}" for i in rng.integers(0, 60, size=n)],  # > 50 categories
+        "cat": ["a", "b", np.nan] * (n // 3),
+        "typo": [str(i) for i in range(n)],
+        "const": np.where(np.arange(n) % 2, 1.0, np.nan),  # constant where known
+        "none": np.full(n, np.nan),
+        "row_id": np.arange(1, n + 1, dtype=float),  # a row number
+        "count": rng.permutation(n).astype(float),  # the same values, another name
+    })
+    X.loc[5, "typo"] = "12,5"  # a typo in a number column: not a number
+    X["cat"] = X["cat"].astype(object)
+    plan = plan_columns(X)
+    assert [plan.names[i] for i in plan.numeric] == ["x", "count"]
+    assert [plan.names[i] for i in plan.categorical] == ["cat"]
     assert plan.dropped == {
         "many": "identifier",
         "typo": "identifier",
         "const": "constant",
         "none": "empty",
+        "row_id": "identifier",
     }
     typo = [note for note in plan.notes if "'typo'" in note]
     assert typo == [
         "column 'typo' is text with 120 distinct values in 120 rows (mostly "
         "numbers, but e.g. '12,5' is not one), treated as an identifier: dropped"
     ]
+    assert ("column 'row_id' holds a row number or ID (unique consecutive integers), "
+            "treated as an identifier: dropped") in plan.notes
 
-    X[3, 0] = "-inf"
-    with pytest.raises(DataError, match="'x' has infinite values .* data row 4"):
-        plan_columns(X, ["x", "many", "cat", "typo", "const", "none"])
+
+def test_an_infinite_value_is_reported_at_its_row_of_the_file(tmp_path):
+    rows = [[i, i % 2] for i in range(300)]
+    rows[3][0] = "-inf"
+    path = write_csv(tmp_path / "inf.csv", ["x", "label"], rows)
+    with pytest.raises(DataError, match="'x' has infinite values .* data row 4\\)"):
+        load_csv(path, "label")
 
 
 def test_text_features_with_a_numeric_target_is_regression(tmp_path, capsys):

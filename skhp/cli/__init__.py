@@ -3,7 +3,7 @@
 import sys
 
 from skhp.cli._args import build_parser
-from skhp.cli._data import load_csv
+from skhp.cli._table import load_csv
 from skhp.cli._tune import ERRORS, tune
 
 __all__ = ["load_csv", "main"]

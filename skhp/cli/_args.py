@@ -68,9 +68,23 @@ def build_parser():
         help=f"a bundled data set: {', '.join(DATASETS)} (default: digits)",
     )
     source.add_argument(
-        "--csv", metavar="PATH", help="your own CSV file, with a header"
+        "--csv", metavar="PATH",
+        help="your own CSV file, with a header (or a .parquet file); read with pandas",
     )
     data.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    data.add_argument(
+        "--sep", metavar="CHAR", default=None,
+        help="the CSV delimiter (default: found from the file among comma, "
+        "semicolon, tab and pipe)",
+    )
+    data.add_argument(
+        "--decimal", metavar="CHAR", default=".",
+        help="the decimal mark of the CSV's numbers, e.g. ',' (default: '.')",
+    )
+    data.add_argument(
+        "--encoding", metavar="NAME", default=None,
+        help="the CSV's text encoding, e.g. latin-1 (default: UTF-8)",
+    )
     data.add_argument(
         "--task",
         choices=["auto", "classification", "regression"],

@@ -1,12 +1,14 @@
-"""Loading the data a user tunes on: a bundled set by name, or a CSV file.
+"""The data a user tunes on: a bundled set by name, or a file's columns.
+
+Files are read by :mod:`skhp.cli._table`; this module plans their columns.
 
 Every problem with the data raises :class:`DataError` with a one-line message;
 the command line prints it and exits with status 2, never with a traceback.
 """
 
-import csv
 import gzip
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -15,13 +17,10 @@ from sklearn import datasets
 
 __all__ = [
     "DATASETS",
-    "MISSING",
     "Columns",
     "DataError",
     "check_data",
-    "feature_names",
     "infer_task",
-    "load_csv",
     "load_dataset",
     "load_train_test",
     "plan_columns",
@@ -169,142 +168,27 @@ def _parse_float(value):
         return None
 
 
-#: Cells read as missing values (compared stripped and lower-cased): a blank
-#: cell and the markers spreadsheets, R, pandas and databases write.
-MISSING = frozenset(
-    {
-        "",
-        "na",
-        "n/a",
-        "#n/a",
-        "#n/a n/a",
-        "#na",
-        "<na>",
-        "nan",
-        "-nan",
-        "null",
-        "none",
-        "?",
-        "-1.#ind",
-        "1.#ind",
-        "-1.#qnan",
-        "1.#qnan",
-    }
-)
-
 #: A text column with more distinct values than this is an identifier.
 MAX_CATEGORIES = 50
 
-
-def is_missing(value):
-    """Whether a cell (a string, or NaN/None) is a missing value."""
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return str(value).strip().lower() in MISSING
+# Words a row number's or an ID's column name is made of ("id", "row_id",
+# "Unnamed: 0", pandas' name for a saved index).
+_ROW_NUMBER_WORDS = {"id", "row", "index", "idx", "no", "unnamed"}
 
 
-def _read_rows(path):
-    path = Path(path)
-    try:
-        # utf-8-sig: spreadsheets often start their CSV files with a BOM.
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a directory, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        raise DataError(f"{path} is empty")
-    header = [name.strip() for name in rows[0]]
-    body = rows[1:]
-    if not body:
-        raise DataError(f"{path} has a header but no data rows")
-    for line, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}, line {line}: {len(row)} fields, the header has {len(header)}"
-            )
-    return header, body
-
-
-def feature_names(path, target=None):
-    """The names of the columns :func:`load_csv` returns as features."""
-    header, _ = _read_rows(path)
-    return [name for name in header if name != target]
-
-
-def load_csv(path, target=None, *, notes=None):
-    """Read a CSV file with a header row into raw features and a target.
-
-    The features are kept as read: an object array of stripped strings, with
-    ``np.nan`` for missing cells (blank, ``NA``, ``N/A``, ``NaN``, ``null``,
-    ``?``...: see :data:`MISSING`). The model ``skhp tune --csv`` saves takes
-    such rows as they are, so read new data with this function to predict::
-
-        X, _ = load_csv("new.csv")            # no target column in the file
-        X, y = load_csv("data.csv", "label")  # the file tuned on
-
-    Parameters
-    ----------
-    path : str or Path
-        The file; its first row names the columns.
-
-    target : str or None, default=None
-        The column to predict; rows where it is missing are dropped. None: every
-        column is a feature, and ``y`` is None.
-
-    notes : list or None, default=None
-        One-line notes on what was done (rows dropped) are appended to it.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features), dtype object
-    y : ndarray of shape (n_samples,) or None
-        Floats when every value is a number, else strings (class labels).
-    """
-    header, body = _read_rows(path)
-    if target is not None and target not in header:
-        raise DataError(
-            f"{path} has no column {target!r}; its columns are {', '.join(header)}"
-        )
-    j = header.index(target) if target is not None else None
-    features = [i for i in range(len(header)) if i != j]
-    if not features:
-        raise DataError(f"{path} has no feature columns besides {target!r}")
-
-    X = np.empty((len(body), len(features)), dtype=object)
-    for r, row in enumerate(body):
-        for k, i in enumerate(features):
-            cell = row[i].strip()
-            X[r, k] = np.nan if cell.lower() in MISSING else cell
-    if j is None:
-        return X, None
-
-    raw = [row[j].strip() for row in body]
-    known = np.array([value.lower() not in MISSING for value in raw])
-    if not known.any():
-        raise DataError(f"{path}: the target column {target!r} has no values")
-    if not known.all():
-        n = int((~known).sum())
-        if notes is not None:
-            notes.append(
-                f"dropped {n} row{'s' if n > 1 else ''} with no value in the "
-                f"target column {target!r}"
-            )
-        X = X[known]
-        raw = [value for value, ok in zip(raw, known) if ok]
-    numbers = [_parse_float(value) for value in raw]
-    if all(value is not None for value in numbers):
-        y = np.asarray(numbers)
-    else:
-        y = np.asarray(raw)
-    return X, y
+def _is_row_number(name, values, n_rows):
+    """Unique consecutive integers, under a name like ``id`` or ``row``."""
+    words = set(re.split(r"[^a-z]+", name.lower())) | {
+        w for w in ("id", "idx") if name.lower().endswith(w)
+    }
+    if not words & _ROW_NUMBER_WORDS or len(values) != n_rows:
+        return False
+    numbers = values.to_numpy()
+    return bool(
+        np.all(np.mod(numbers, 1) == 0)
+        and len(np.unique(numbers)) == n_rows
+        and numbers.max() - numbers.min() == n_rows - 1
+    )
 
 
 class Columns:
@@ -343,62 +227,63 @@ class Columns:
         }
 
 
-def plan_columns(X, names):
-    """Decide how each column of a raw feature array (as from :func:`load_csv`)
-    is used: number, category, or dropped (all missing, constant, identifier).
+def plan_columns(X):
+    """Decide how each column of raw features (as :func:`load_csv` reads
+    them) is used: number, category, or dropped (all missing, constant,
+    identifier, row number).
+
+    Parameters
+    ----------
+    X : DataFrame
+        Numbers as floats, text as strings, NaN for missing cells.
 
     Raises
     ------
     DataError
-        A number column holds an infinite value, or no column is left.
+        No column is left.
     """
-    plan = Columns(names)
-    n_rows = X.shape[0]
+    plan = Columns([str(name) for name in X.columns])
+    n_rows = len(X)
     for i, name in enumerate(plan.names):
-        values = [v for v in X[:, i] if not is_missing(v)]
-        if not values:
+        column = X.iloc[:, i]
+        values = column.dropna()
+        if values.empty:
             plan._drop(i, "empty", "has no values (every cell missing)")
-            continue
-        numbers = [_parse_float(v) for v in values]
-        not_numbers = [v for v, f in zip(values, numbers) if f is None]
-        if not not_numbers:
-            numbers = np.asarray(numbers)
-            if not np.all(np.isfinite(numbers)):
-                row = next(
-                    r
-                    for r, v in enumerate(X[:, i])
-                    if not is_missing(v) and not np.isfinite(float(v))
-                )
-                raise DataError(
-                    f"column {name!r} has infinite values (first at data row "
-                    f"{row + 1}); leave such cells blank to impute them"
-                )
-            if np.ptp(numbers) == 0:
-                plan._drop(i, "constant", f"is constant ({values[0]})")
+        elif column.dtype.kind == "f":
+            if values.nunique() == 1:
+                plan._drop(i, "constant", f"is constant ({values.iloc[0]:g})")
+            elif _is_row_number(name, values, n_rows):
+                plan._drop(i, "identifier", "holds a row number or ID (unique "
+                           "consecutive integers), treated as an identifier")
             else:
                 plan.numeric.append(i)
-            continue
-        distinct = len(set(values))
-        if distinct == 1:
-            plan._drop(i, "constant", f"is constant ({values[0]!r})")
-        elif distinct > MAX_CATEGORIES or distinct > n_rows / 2:
-            why = f"is text with {distinct} distinct values in {n_rows} rows"
-            if len(not_numbers) <= 0.1 * len(values):
-                why += (
-                    f" (mostly numbers, but e.g. {not_numbers[0]!r} is not one)"
-                )
-            plan._drop(i, "identifier", why + ", treated as an identifier")
         else:
-            plan.categorical.append(i)
-            plan.notes.append(
-                f"column {name!r} is text: {distinct} categories, one-hot encoded"
-            )
+            _plan_text(plan, i, values, n_rows)
     if not (plan.numeric or plan.categorical):
         raise DataError(
             "no usable feature column: "
             + "; ".join(f"{k} ({v})" for k, v in plan.dropped.items())
         )
     return plan
+
+
+def _plan_text(plan, i, values, n_rows):
+    """A text column: a category, a constant or an identifier."""
+    name = plan.names[i]
+    distinct = values.nunique()
+    if distinct == 1:
+        plan._drop(i, "constant", f"is constant ({values.iloc[0]!r})")
+    elif distinct > MAX_CATEGORIES or distinct > n_rows / 2:
+        why = f"is text with {distinct} distinct values in {n_rows} rows"
+        not_numbers = [v for v in values if _parse_float(v) is None]
+        if len(not_numbers) <= 0.1 * len(values):
+            why += f" (mostly numbers, but e.g. {not_numbers[0]!r} is not one)"
+        plan._drop(i, "identifier", why + ", treated as an identifier")
+    else:
+        plan.categorical.append(i)
+        plan.notes.append(
+            f"column {name!r} is text: {distinct} categories, one-hot encoded"
+        )
 
 
 def check_data(X, y, task):
@@ -417,8 +302,9 @@ def check_data(X, y, task):
     """
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"no data: X has shape {X.shape}")
-    # Raw CSV features (object arrays) are checked by plan_columns.
-    bad = ~np.isfinite(X) if X.dtype.kind in "fiu" else np.zeros(X.shape, bool)
+    # A file's features (a DataFrame) are checked as they are read.
+    is_array = isinstance(X, np.ndarray) and X.dtype.kind in "fiu"
+    bad = ~np.isfinite(X) if is_array else np.zeros(X.shape, bool)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise DataError(

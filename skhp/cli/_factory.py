@@ -64,7 +64,8 @@ def make_preprocessor(columns):
     Parameters
     ----------
     columns : skhp.cli._data.Columns
-        Indices of the number and text columns; the others are dropped.
+        The number and text columns, selected by name from the DataFrame
+        :func:`~skhp.cli.load_csv` reads; the others are dropped.
 
     Returns
     -------
@@ -83,7 +84,7 @@ def make_preprocessor(columns):
                 ("scale", StandardScaler()),
             ]
         )
-        parts.append(("numeric", numeric, list(columns.numeric)))
+        parts.append(("numeric", numeric, [columns.names[i] for i in columns.numeric]))
     if columns.categorical:
         categorical = Pipeline(
             [
@@ -91,7 +92,9 @@ def make_preprocessor(columns):
                 ("onehot", OneHotEncoder(handle_unknown="ignore")),
             ]
         )
-        parts.append(("categorical", categorical, list(columns.categorical)))
+        parts.append(
+            ("categorical", categorical, [columns.names[i] for i in columns.categorical])
+        )
     return ColumnTransformer(parts, remainder="drop", sparse_threshold=0)
 
 

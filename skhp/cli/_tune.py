@@ -24,9 +24,7 @@ from skhp.cli import _factory
 from skhp.cli._data import (
     DataError,
     check_data,
-    feature_names,
     infer_task,
-    load_csv,
     load_train_test,
     plan_columns,
 )
@@ -39,6 +37,7 @@ from skhp.cli._report import (
 )
 from skhp.cli._scoring import ScoringError, make_run_scorer
 from skhp.cli._space import SpaceError, build_space, read_space_file
+from skhp.cli._table import load_csv
 from skhp.inspection import hyperparameter_importance, refit_for_curves
 from skhp.model_selection._resources import rung_resources
 from skhp.model_selection._zoom import round_sizes
@@ -77,7 +76,8 @@ def _load(args):
     if args.csv is not None:
         if not args.target:
             raise UsageError("--csv needs --target COLUMN, the column to predict")
-        X, y = load_csv(args.csv, args.target, notes=notes)
+        X, y = load_csv(args.csv, args.target, sep=args.sep, decimal=args.decimal,
+                        encoding=args.encoding, notes=notes)
         source = {"csv": str(args.csv), "target": args.target}
     else:
         if args.target:
@@ -91,6 +91,11 @@ def _load(args):
                 notes.append(f"--test-size ignored: {name} has its own test set")
     task = infer_task(y) if args.task == "auto" else args.task
     check_data(X, y, task)
+    columns = None
+    if args.csv is not None:
+        # on every row read: a row number is consecutive before any split
+        columns = plan_columns(X)
+        notes += columns.notes
     if X_test is None:
         X, y, X_test, y_test, test = _hold_out(X, y, task, args, notes)
     if args.max_samples and args.max_samples < len(y):
@@ -107,10 +112,6 @@ def _load(args):
         except ValueError as exc:
             raise DataError(f"cannot take {args.max_samples} samples: {exc}") from None
     _check_folds(y, args.cv, task)
-    columns = None
-    if args.csv is not None:
-        columns = plan_columns(X, feature_names(args.csv, args.target))
-        notes += columns.notes
     if len(y) > 20_000 and not args.max_samples:
         notes.append(
             f"{len(y)} samples; --max-samples 10000 gives a quicker first look"
@@ -330,7 +331,8 @@ def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=5):
     epochs, is the time of a fit that runs all its epochs. None if none fits.
     """
     rows = np.random.default_rng(seed).permutation(len(y))[:n_train]
-    X_fold, y_fold = X[rows], y[rows]
+    X_fold = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+    y_fold = y[rows]
     times = []
     draws = ParameterSampler(space, n_draws, random_state=seed)
     with warnings.catch_warnings():
