@@ -433,3 +433,32 @@ def test_fits_failing_at_a_later_rung_are_counted(tmp_path, capsys, monkeypatch)
     assert failed and all(json.loads(r["params"])["mlp__max_iter"] == 9 for r in failed)
     assert (f"{2 * len(failed)} of {2 * len(rows)} fits failed; the first error: "
             "RuntimeError: scheduled failure at the full epochs") in captured.out
+
+
+def test_a_second_run_keeps_the_first_and_says_where_it_went(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["tune", "--dataset", "iris", *TINY, "--no-plots", "--quiet", "--output", str(out)]
+    assert main(args + ["--seed", "1"]) == 0
+    first = json.loads((out / "run.json").read_text())
+    capsys.readouterr()
+    assert main(args + ["--seed", "2"]) == 0
+    captured = capsys.readouterr().out
+    assert (f"note: {out} holds an earlier run, kept; this run writes to {out}-2 "
+            "(--overwrite replaces the earlier one)") in captured
+    assert f"{out}-2/run.json" in captured  # the list of files written
+    assert json.loads((out / "run.json").read_text()) == first
+    assert json.loads((tmp_path / "out-2" / "run.json").read_text())["search"]["seed"] == 2
+    assert main(args + ["--seed", "3", "--overwrite"]) == 0
+    assert json.loads((out / "run.json").read_text())["search"]["seed"] == 3
+    assert not (tmp_path / "out-3").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_fit(
+    tmp_path, capsys
+):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    status = main(["tune", "--dataset", "iris", *TINY, "--output", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"skhp: error: cannot write to the output folder {blocker / 'out'}")

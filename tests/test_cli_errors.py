@@ -142,6 +142,19 @@ def test_csv_needs_target(tmp_path, capsys):
         ("batch_size = []", "space.toml", "empty list"),
         ("batch_size = [", "space.toml", "not valid"),
         ('solver = "fast"', "space.toml", "every fit failed; the last error: "),
+        # reversed bounds: one line for every distribution, not scipy's traceback
+        ("dropout = {uniform = [0.5, 0.1]}", "space.toml",
+         "dropout: bad arguments for uniform: uniform requires low < high"),
+        ("batch_size = {randint = [64, 8]}", "space.toml",
+         "batch_size: bad arguments for randint: randint requires low <= high"),
+        ("batch_size = {randint = [8.5, 64]}", "space.toml", "randint requires integers"),
+        ("beta_1 = {reverse_loguniform = [0.999, 0.8]}", "space.toml",
+         "reverse_loguniform requires 0 < low < high < 1"),
+        ("batch_size = {loguniform_int = [64, 8]}", "space.toml",
+         "loguniform_int requires 1 <= low < high"),
+        ("max_iter = 0", "space.toml", "max_iter: 0 is not a positive integer"),
+        ("max_iter = 4", "space.toml", "--max-iter 2 and the space file's max_iter = 4 "
+         "disagree"),
     ],
 )
 def test_bad_space_file(content, name, message, tmp_path, capsys):

@@ -69,3 +69,29 @@ def test_tune_with_dropout_and_weight_decay_end_to_end(tmp_path, suffix):
     assert run["search"]["space"]["dropout"] == REGULARIZATION_SPACE["dropout"]
     assert run["search"]["space"]["weight_decay"] == REGULARIZATION_SPACE["weight_decay"]
     assert {"dropout", "weight_decay"} <= set(run["importance"])
+
+
+def test_max_iter_in_the_space_file(tmp_path, capsys):
+    """One value is the epochs of a fit (halving's top rung); several are
+    searched, with halving off. Either way no error about the resource."""
+    out = tmp_path / "out"
+    base = ["tune", "--dataset", "iris", "--n-iter", "12", "--n-rounds", "2", "--cv", "2",
+            "--no-plots", "--quiet", "--overwrite", "--output", str(out)]
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text("max_iter = 7\n")
+    assert main(base + ["--space", str(fixed)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["search"]["max_iter"] == 7 and run["search"]["halving_rungs"][-1] == 7
+    searched = tmp_path / "searched.toml"
+    searched.write_text("max_iter = [3, 6]\n")
+    assert main(base + ["--space", str(searched)]) == 0
+    assert ("note: the space file searches max_iter, so halving over the epochs is off "
+            "(as with --no-halving)") in capsys.readouterr().out
+    run = json.loads((out / "run.json").read_text())
+    assert run["search"]["halving_rungs"] is None
+    assert {p["mlp__max_iter"] for p in run_params(out)} == {3, 6}
+
+
+def run_params(out):
+    with open(out / "cv_results.csv") as f:
+        return [json.loads(r["params"]) for r in csv.DictReader(f)]

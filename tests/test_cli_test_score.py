@@ -13,7 +13,8 @@ from tests._files import TINY, write_idx
 
 def tune(tmp_path, *args):
     out = tmp_path / "out"
-    status = main(["tune", *TINY, "--output", str(out), *args])
+    # (tests that run twice read the second run's results from the same folder)
+    status = main(["tune", *TINY, "--output", str(out), "--overwrite", *args])
     return status, json.loads((out / "run.json").read_text()), out
 
 

@@ -185,7 +185,13 @@ def build_parser():
         "--output",
         default="skhp-output",
         metavar="DIR",
-        help="folder for the results, model and pictures (default: skhp-output)",
+        help="folder for the results, model and pictures (default: skhp-output); "
+        "one that holds a finished run is kept, and the run goes to DIR-2, DIR-3...",
+    )
+    output.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the finished run in --output instead",
     )
     output.add_argument(
         "--checkpoint",

@@ -132,13 +132,29 @@ def supported_params(task):
     return set(ESTIMATORS[task]().get_params())
 
 
+def _uniform(low, high):
+    """scipy's uniform on [low, high], its bounds checked as skhp's are."""
+    if not low < high:
+        raise ValueError(f"uniform requires low < high, got low={low!r}, high={high!r}.")
+    return stats.uniform(low, high - low)
+
+
+def _randint(low, high):
+    """scipy's randint on the integers low..high, both included, checked."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)):
+        raise ValueError(f"randint requires integers, got low={low!r}, high={high!r}.")
+    if not low <= high:
+        raise ValueError(f"randint requires low <= high, got low={low!r}, high={high!r}.")
+    return stats.randint(low, high + 1)
+
+
 #: Distribution names a space file may use, and what builds them.
 DISTRIBUTIONS = {
     "loguniform": loguniform,
     "loguniform_int": loguniform_int,
     "reverse_loguniform": reverse_loguniform,
-    "uniform": lambda low, high: stats.uniform(low, high - low),
-    "randint": lambda low, high: stats.randint(low, high + 1),
+    "uniform": _uniform,
+    "randint": _randint,
     "layer_sizes": layer_sizes,
 }
 

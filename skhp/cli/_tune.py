@@ -7,6 +7,7 @@ import os
 import pickle
 import platform
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -304,6 +305,65 @@ def _fit_batch_sizes(space, n_train):
         space["batch_size"] = kept
 
 
+def _finished_run_in(folder):
+    """Whether ``folder`` holds the results of a run that finished."""
+    try:
+        run = json.loads((folder / "run.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return run.get("status") == "finished"
+
+
+def _output_folder(out, overwrite):
+    """The folder this run writes to, created and checked writable first.
+
+    A folder holding a finished run is kept: the run goes to the first free
+    ``out-2``, ``out-3``... unless ``overwrite``. (An interrupted run's folder
+    is used again: the run resumes from its checkpoint.)
+    """
+    folder, n = out, 2
+    while not overwrite and _finished_run_in(folder):
+        folder, n = Path(f"{out}-{n}"), n + 1
+    if folder != out:
+        print(f"note: {out} holds an earlier run, kept; this run writes to "
+              f"{folder} (--overwrite replaces the earlier one)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to the output folder {folder}: {exc.strerror or exc}"
+        ) from None
+    return folder
+
+
+def _epochs_from_space(space, args):
+    """What a space file's ``max_iter`` means, said once (``args`` updated).
+
+    One value is the epochs of a fit, as ``--max-iter`` (halving's full rung);
+    several are searched, and halving, whose rungs set the epochs, is off.
+    """
+    epochs = space.get("max_iter")
+    if epochs is None:
+        return
+    if isinstance(epochs, list) and len(epochs) == 1:
+        value = epochs[0]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise SpaceError(f"max_iter: {value!r} is not a positive integer")
+        if args.max_iter and args.max_iter != value:
+            raise UsageError(
+                f"--max-iter {args.max_iter} and the space file's max_iter = {value} "
+                "disagree; give one"
+            )
+        del space["max_iter"]
+        args.max_iter = value
+    elif not args.no_halving:
+        args.no_halving = True
+        print("note: the space file searches max_iter, so halving over the epochs "
+              "is off (as with --no-halving)")
+
+
 def _max_iter(args, n_train):
     """Epochs per fit: ``--max-iter``, else fewer on large data (see --help)."""
     if args.max_iter:
@@ -546,6 +606,7 @@ def tune(args):
     scorer, scoring = make_run_scorer(args.scoring, args.pos_label, task, y)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
+    _epochs_from_space(space, args)
     n_train = len(y) * (args.cv - 1) // args.cv
     _fit_batch_sizes(space, n_train=n_train)
     if args.n_iter < args.n_rounds:
@@ -554,11 +615,7 @@ def tune(args):
         )
     max_iter = _max_iter(args, n_train)
 
-    out = Path(args.output)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create output folder {out}: {exc.strerror}") from None
+    out = _output_folder(Path(args.output), args.overwrite)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pkl"
     if args.no_resume:
         _forget(checkpoint)

@@ -724,9 +724,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
         else:
             params = self.estimator.get_params(deep=True)
             if self.resource not in params:
+                # a step's parameter in a pipeline is named step__param
+                nested = [k for k in params if k.endswith("__" + self.resource)]
+                hint = f" Did you mean {nested[0]!r}?" if nested else ""
                 raise ValueError(
                     f"resource={self.resource!r} is neither 'n_samples' nor a "
-                    f"parameter of {type(self.estimator).__name__}."
+                    f"parameter of {type(self.estimator).__name__}.{hint}"
                 )
             if any(self.resource in sub.slices for sub in space.subspaces):
                 raise ValueError(

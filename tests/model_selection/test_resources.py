@@ -319,6 +319,10 @@ def test_pipeline_groups_and_error_score():
         (dict(resource="max_iter", space={"max_iter": [3, 9]}), "part of the searched"),
         (dict(resource="n_samples", max_resources=10_000), "more than the 360 samples"),
         (dict(min_resources=20), "below min_resources"),
+        # a pipeline's step parameter: the name to give is suggested
+        (dict(estimator=make_pipeline(StandardScaler(), net()), space={
+            "mlpclassifier__alpha": loguniform(1e-5, 1)}, resource="max_iter"),
+         "parameter of Pipeline. Did you mean 'mlpclassifier__max_iter'\\?"),
     ],
 )
 def test_resource_errors_name_the_problem(params, match):
