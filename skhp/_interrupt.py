@@ -9,11 +9,15 @@ that it stops the search.
 
 The mark is a :class:`contextvars.ContextVar`: it follows the code that runs a
 fit in this thread (``n_jobs=1``), which is where Ctrl-C arrives. Fits in worker
-processes or threads do not see it, and do not need to: Python delivers
+threads do not see it, and do not need to: Python delivers
 ``KeyboardInterrupt`` to the main thread, which is then waiting on them, and the
-search stops there.
+search stops there. A terminal's Ctrl-C reaches worker processes too (joblib's
+workers are in the terminal's process group); a fit in a child process lets it
+through as well, since its parent got the same Ctrl-C and stops what it runs
+(ending the fit early there would only print a warning from every worker).
 """
 
+import multiprocessing
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -27,10 +31,10 @@ def interrupt_stops_fit():
     -------
     stops : bool
         True while a hyperparameter search runs the fit (see
-        :func:`interrupt_stops_fits`): the fit must re-raise the interrupt rather
-        than end training early and return.
+        :func:`interrupt_stops_fits`), or in a child process: the fit must
+        re-raise the interrupt rather than end training early and return.
     """
-    return _interrupt_stops_fit.get()
+    return _interrupt_stops_fit.get() or multiprocessing.parent_process() is not None
 
 
 @contextmanager

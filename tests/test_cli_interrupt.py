@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 from sklearn.pipeline import Pipeline
@@ -96,7 +97,7 @@ def test_rerun_resumes_where_it_stopped(tmp_path, capsys, monkeypatch):
     assert tune(out) == 0
     captured = capsys.readouterr()
     assert counter.n_fits == 4 + 1  # round 1, then the refit
-    assert "Found " in captured.out and "1 of 2 rounds done" in captured.out
+    assert "Found " in captured.out and "1 of 2 rounds finished: resuming" in captured.out
     assert "Resumed 1 round from " in captured.out
     assert "resumed 1 round from the checkpoint" in captured.err
     rows = read_rows(out / "cv_results.csv")
@@ -200,9 +201,44 @@ def test_halving_run_resumes_mid_round(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(Pipeline, "fit", stop_in_round_1_top_rung)
     out = tmp_path / "stopped"
     assert main(["tune", *args, "--output", str(out)]) == 130
+    # what was finished, said once and the same way by both runs
+    done = "1 of 2 rounds finished, and 1 of round 1's 2 rungs"
+    assert re.search(rf"Interrupted after \d+ s, {done}\.", capsys.readouterr().out)
     monkeypatch.setattr(Pipeline, "fit", fit)  # (undo() would restore the rungs' check)
-    capsys.readouterr()
     assert main(["tune", *args, "--output", str(out)]) == 0
+    assert f"checkpoint.pkl, {done}: resuming" in capsys.readouterr().out
     resumed = read_rows(out / "cv_results.csv")
     for key in ("params", "mean_test_score", "round", "rung", "n_resources"):
         assert [r[key] for r in resumed] == [r[key] for r in whole]
+
+
+def _interrupted_fit_in_a_child():
+    """A network's fit in a child process, interrupted at its first epoch."""
+    import numpy as np
+
+    from skhp import MLPClassifier
+
+    def ctrl_c(loss):
+        raise KeyboardInterrupt
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    net = MLPClassifier((4,), max_iter=5)
+    net._update_no_improvement_count = ctrl_c  # called at the end of each epoch
+    try:
+        net.fit(X, y)
+    except KeyboardInterrupt:
+        return "raised"
+    return "ended the fit early"
+
+
+def test_ctrl_c_in_a_worker_process_is_not_caught_by_the_fit():
+    """A terminal's Ctrl-C reaches joblib's workers too: their fits let it
+    through, as in the main process during a search, instead of each ending
+    early with a warning."""
+    import multiprocessing
+
+    from skhp._interrupt import interrupt_stops_fit
+
+    assert not interrupt_stops_fit()  # by hand, Ctrl-C ends the training early
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_interrupted_fit_in_a_child) == "raised"

@@ -324,9 +324,14 @@ def check_data(X, y, task):
         classes, counts = np.unique(y, return_counts=True)
         if len(classes) < 2:
             raise DataError(
-                f"the target has a single class ({classes[0]!r}); "
+                f"the target has a single class ({label_text(classes[0])}); "
                 "a classifier needs at least two"
             )
+
+
+def label_text(value):
+    """A class label as the user wrote it (not numpy's ``np.str_('yes')``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def infer_task(y):

@@ -17,12 +17,18 @@ from skhp.inspection._results import (
 
 __all__ = [
     "format_table",
+    "plural",
     "results_table",
     "rounds_table",
     "importance_table",
     "save_cv_results",
     "to_jsonable",
 ]
+
+
+def plural(n, word):
+    """``"1 epoch"``, ``"3 epochs"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _fmt(value):
@@ -111,7 +117,7 @@ def results_table(search, top=5):
     if not full.all():
         n_max = int(np.max(results["n_resources"]))
         title = (f"Best {len(rows)} of the {int(full.sum())} candidates trained to "
-                 f"{n_max} epochs ({len(scores)} evaluations, rungs included)")
+                 f"{plural(n_max, 'epoch')} ({len(scores)} evaluations, rungs included)")
     return format_table(header, rows, title=title)
 
 

@@ -24,6 +24,7 @@ from skhp import __version__
 from skhp.cli import _factory
 from skhp.cli._data import (
     DataError,
+    label_text,
     check_data,
     infer_task,
     load_train_test,
@@ -31,6 +32,7 @@ from skhp.cli._data import (
 )
 from skhp.cli._report import (
     importance_table,
+    plural,
     results_table,
     rounds_table,
     save_cv_results,
@@ -168,7 +170,7 @@ def _check_folds(y, cv, task):
         classes, counts = np.unique(y, return_counts=True)
         if counts.min() < cv:
             raise DataError(
-                f"class {classes[counts.argmin()]!r} has {counts.min()} samples, "
+                f"class {label_text(classes[counts.argmin()])} has {counts.min()} samples, "
                 f"fewer than the {cv} folds; lower --cv or add samples"
             )
 
@@ -236,18 +238,33 @@ def _plan(args, max_iter):
 def _halving_summary(search, correlations):
     """What the rungs showed, and what they pruned, in a line or two."""
     full = search.n_resources_[-1]
+    threshold = search.min_rank_correlation
     shown = ", ".join(
-        f"rung {rung} ({epochs} epochs) {'n/a' if not np.isfinite(rho) else f'{rho:.2f}'}"
+        f"rung {rung} ({plural(epochs, 'epoch')}) "
+        + ("n/a" if not np.isfinite(rho) else f"{rho:.2f}")
         for rung, (epochs, rho) in enumerate(zip(search.n_resources_, correlations))
     )
     per_round = "; ".join(
         f"round {r}: {'/'.join(map(str, counts))}"
         for r, counts in enumerate(search.n_rung_candidates_)
     )
+    pruned = any(
+        later < earlier
+        for counts in search.n_rung_candidates_
+        for earlier, later in zip(counts, counts[1:])
+    )
+    if pruned:
+        why = ""
+    elif any(np.isfinite(rho) and rho >= threshold for rho in correlations):
+        why = (" No round pruned: the rungs showed that they rank well only "
+               "once the last round was scored.")
+    else:
+        why = (f" No round pruned: no rung reached {threshold}, so every candidate "
+               f"trained to {plural(full, 'epoch')}.")
     return (
-        f"Halving: rank correlation with the scores at {full} epochs: {shown} "
-        f"(a rung prunes from {_factory.HALVING_MIN_RANK_CORRELATION}). "
-        f"Candidates per rung: {per_round}."
+        f"Halving: rank correlation with the scores at {plural(full, 'epoch')}: "
+        f"{shown} (a rung prunes from {threshold}). "
+        f"Candidates per rung: {per_round}.{why}"
     )
 
 
@@ -423,7 +440,7 @@ def _estimate(per_fit, max_iter, n_fits, n_workers, n_samples, n_train, plots):
     """The line saying how long the run will take."""
     if per_fit is None:
         return None
-    text = f"one fit of {max_iter} epochs: about {per_fit:.1f} s"
+    text = f"one fit of {plural(max_iter, 'epoch')}: about {per_fit:.1f} s"
     if n_workers is None:
         return f"Estimated time: {text}, {n_fits} fits on the Dask cluster"
     waves = math.ceil(n_fits / n_workers)
@@ -548,7 +565,20 @@ def _remove_stale_outputs(out):
             (out / name).unlink()
 
 
-def _interrupted(args, search, run, out, checkpoint, elapsed):
+def _done(rounds, n_rounds, n_rungs):
+    """What a checkpoint's rounds finished, said the same way everywhere:
+    ``"1 of 3 rounds finished, and 2 of round 1's 3 rungs"``."""
+    rounds = rounds or []
+    complete = sum(bool(r.get("complete", True)) for r in rounds)
+    text = f"{complete} of {plural(n_rounds, 'round')} finished"
+    partial = [r for r in rounds if not r.get("complete", True)]
+    if partial and n_rungs > 1:
+        rungs = len(partial[0].get("rung_members", []))
+        text += f", and {rungs} of round {complete}'s {plural(n_rungs, 'rung')}"
+    return text
+
+
+def _interrupted(args, search, run, out, checkpoint, elapsed, n_rungs):
     """Save what a stopped run finished; return the exit status (130)."""
     rounds = _read_checkpoint(checkpoint)
     results = None
@@ -559,8 +589,8 @@ def _interrupted(args, search, run, out, checkpoint, elapsed):
     _remove_stale_outputs(out)
     n_rounds = sum(bool(r.get("complete", True)) for r in rounds or [])
     written = []
-    print(f"\nInterrupted after {elapsed:.0f} s, {n_rounds} of {args.n_rounds} "
-          "rounds finished.")
+    print(f"\nInterrupted after {elapsed:.0f} s, "
+          f"{_done(rounds, args.n_rounds, n_rungs)}.")
     if results is None:
         with contextlib.suppress(FileNotFoundError):
             (out / "cv_results.csv").unlink()
@@ -633,9 +663,10 @@ def tune(args):
         f"Tuning an MLP{'Classifier' if task == 'classification' else 'Regressor'} "
         f"on {data.source.get('dataset', data.source.get('csv'))}: "
         f"{X.shape[0]} samples, {_n_features(X, columns)}{test}; "
-        f"{args.n_iter} candidates in {args.n_rounds} rounds of {args.cv}-fold CV "
+        f"{plural(args.n_iter, 'candidate')} in {plural(args.n_rounds, 'round')} "
+        f"of {args.cv}-fold CV "
         + (
-            f"({n_fits} fits of up to {max_iter} epochs)"
+            f"({n_fits} fits of up to {plural(max_iter, 'epoch')})"
             if len(rungs) == 1
             else f"(up to {n_fits} fits in rungs of {'/'.join(map(str, rungs))} "
             "epochs; once a round has shown that a rung ranks candidates as the "
@@ -645,8 +676,8 @@ def tune(args):
         flush=True,
     )
     if found:
-        print(f"Found {checkpoint}, {len(found)} of {args.n_rounds} rounds "
-              "done: resuming from it if it is of this same run")
+        print(f"Found {checkpoint}, {_done(found, args.n_rounds, len(rungs))}: "
+              "resuming from it if it is of this same run")
     run = {
         "skhp_version": __version__,
         "python": platform.python_version(),
@@ -720,7 +751,7 @@ def tune(args):
             caught = _search_with_checkpoint(args, search, X, y, checkpoint)
         except KeyboardInterrupt:
             return _interrupted(
-                args, search, run, out, checkpoint, time.time() - started
+                args, search, run, out, checkpoint, time.time() - started, len(rungs)
             )
         except UsageError as exc:
             if str(exc).startswith("every fit failed"):
