@@ -190,6 +190,22 @@ def test_seeded_importances_repeat_and_show_their_spread():
         assert abs(by_name[name] - value) <= 2 * std + 1e-9
 
 
+def test_the_same_search_gives_the_same_importances_by_default_and_prints_a_table():
+    results = synthetic_results(n=24)
+    first, again = hyperparameter_importance(results), hyperparameter_importance(results)
+    np.testing.assert_array_equal(first.importances, again.importances)
+    np.testing.assert_allclose(
+        [first.importances_low, first.importances_high],
+        np.percentile(first.bootstrap_importances, [10, 90], axis=1),
+    )
+    lines = repr(first).splitlines()
+    assert lines[0].split() == ["hyperparameter", "importance", "10th-90th", "percentile"]
+    name, value, low, _, high = lines[1].split()
+    assert name == first.names[0] and float(value) == round(first.importances[0], 3)
+    assert float(low) == round(first.importances_low[0], 3)
+    assert "array" not in repr(first)
+
+
 def test_caveat_when_candidates_are_few():
     few = hyperparameter_importance(synthetic_results(n=24), random_state=0)
     assert few.caveat.startswith("24 candidates for 5 hyperparameters")

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from skhp.inspection._importance import SPREAD_PERCENTILES
 from skhp.inspection._results import (
     cv_results_of,
     resource_param,
@@ -173,19 +174,20 @@ def importance_table(importance):
     """The importances, most important first, with a bar for the eye."""
     top = max(float(np.max(importance.importances)), 1e-12)
     rows = []
-    for name, value, std in zip(
-        importance.names, importance.importances, importance.importances_std
+    for name, value, low, high in zip(
+        importance.names, importance.importances,
+        importance.importances_low, importance.importances_high,
     ):
         bar = "#" * int(round(20 * max(value, 0) / top))
-        spread = f" +- {std:.3f}" if std else ""
-        rows.append([name, f"{value:.3f}{spread}", bar])
+        rows.append([name, f"{value:.3f}", f"{low:.3f} to {high:.3f}", bar])
+    lo, hi = SPREAD_PERCENTILES
     what = (
         "share of score variance explained alone"
         if importance.method == "fanova"
         else "drop in R^2 when shuffled"
     )
     table = format_table(
-        ["hyperparameter", "importance", ""],
+        ["hyperparameter", "importance", f"{lo}th-{hi}th percentile", ""],
         rows,
         title=f"Which hyperparameters mattered ({what}, "
         f"{importance.n_candidates} candidates"

@@ -91,6 +91,27 @@ _N_TREES = 50
 _CANDIDATES_PER_FEATURE = 10
 
 
+#: The spread of an importance over the resamples: these percentiles.
+SPREAD_PERCENTILES = (10, 90)
+
+
+class HyperparameterImportance(Bunch):
+    """What :func:`hyperparameter_importance` returns: a Bunch that prints as
+    its table."""
+
+    def __repr__(self):
+        lo, hi = SPREAD_PERCENTILES
+        width = max(len("hyperparameter"), *(len(name) for name in self.names))
+        lines = [f"{'hyperparameter':<{width}}  importance  {lo}th-{hi}th percentile"]
+        for name, value, low, high in zip(
+            self.names, self.importances, self.importances_low, self.importances_high
+        ):
+            lines.append(f"{name:<{width}}  {value:10.3f}  {low:.3f} to {high:.3f}")
+        if self.caveat:
+            lines.append(f"Caveat: {self.caveat}.")
+        return "\n".join(lines)
+
+
 def hyperparameter_importance(
     search,
     *,
@@ -98,7 +119,7 @@ def hyperparameter_importance(
     n_bootstrap=20,
     n_repeats=10,
     scoring_key="mean_test_score",
-    random_state=None,
+    random_state=0,
 ):
     """Estimate how much each hyperparameter mattered in a finished search.
 
@@ -129,17 +150,21 @@ def hyperparameter_importance(
         The ``cv_results_`` column to explain; for multi-metric searches, e.g.
         ``"mean_test_accuracy"``.
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the resamples, the forests and the shuffles. Pass an int (``skhp
-        tune`` passes its ``--seed``) for the same importances every time.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the resamples, the forests and the shuffles: by default the same
+        search gives the same importances on every call (``skhp tune``
+        passes its ``--seed``); None draws afresh each time.
 
     Returns
     -------
     result : :class:`~sklearn.utils.Bunch`
         ``names`` (hyperparameters, most important first); ``importances``,
-        their mean over the resamples; ``importances_std``, their standard
-        deviation; ``bootstrap_importances`` of shape ``(n_names,
-        n_bootstrap)``, each resample's; ``method``; ``n_candidates``
+        their mean over the resamples; ``importances_low`` and
+        ``importances_high``, the 10th and 90th percentiles over the
+        resamples (the spread the table and the picture show);
+        ``importances_std``, their standard deviation;
+        ``bootstrap_importances`` of shape ``(n_names, n_bootstrap)``, each
+        resample's; ``method``; ``n_candidates``
         (candidates with a finite score that were used); ``by_rung``, True
         when the search stopped candidates at rungs (successive halving): each
         candidate is then explained once, by the rung it reached and its rank
@@ -207,9 +232,12 @@ def hyperparameter_importance(
             f"{n} candidates for {len(names)} hyperparameters: a rough ranking; "
             "trust only differences larger than the spread"
         )
-    return Bunch(
+    low, high = np.percentile(draws, SPREAD_PERCENTILES, axis=1)
+    return HyperparameterImportance(
         names=[names[i] for i in order],
         importances=importances[order],
+        importances_low=low[order],
+        importances_high=high[order],
         importances_std=draws.std(axis=1)[order],
         bootstrap_importances=draws[order],
         method=method,

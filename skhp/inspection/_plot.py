@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-from skhp.inspection._importance import hyperparameter_importance
+from skhp.inspection._importance import SPREAD_PERCENTILES, hyperparameter_importance
 from skhp.inspection._results import (
     candidate_origins,
     cv_results_of,
@@ -372,10 +372,6 @@ def plot_search(search, x=None, y=None, *, ax=None):
     return ax
 
 
-# Whiskers of the importance bars: this central share of the resamples.
-_SPREAD_PERCENTILES = (10, 90)
-
-
 def plot_importance(importance, *, ax=None, **kwargs):
     """Draw hyperparameter importances as horizontal bars, the largest on top.
 
@@ -412,7 +408,7 @@ def plot_importance(importance, *, ax=None, **kwargs):
     ax.barh(positions, values, color="#4c72b0", label="mean over resamples")
     spread = ""
     if draws is not None and draws.shape[1] > 1:
-        low, high = np.percentile(draws, _SPREAD_PERCENTILES, axis=1)
+        low, high = np.percentile(draws, SPREAD_PERCENTILES, axis=1)
         ax.errorbar(
             values,
             positions,
@@ -423,7 +419,7 @@ def plot_importance(importance, *, ax=None, **kwargs):
             lw=1,
             gid="spread",
         )
-        lo, hi = _SPREAD_PERCENTILES
+        lo, hi = SPREAD_PERCENTILES
         spread = (
             f"\nbar: mean of {draws.shape[1]} bootstrap resamples of the "
             f"candidates; whisker: {lo}th-{hi}th percentile"
