@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -24,8 +25,18 @@ def blobs_csv(tmp_path):
     return write_csv(tmp_path / "blobs.csv", ["a", "b", "c", "label"], rows)
 
 
-def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
+def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    titles = {}
+    savefig = Figure.savefig
+
+    def saving(fig, path, **kwargs):
+        titles[Path(path).name] = fig._suptitle.get_text() if fig._suptitle else ""
+        return savefig(fig, path, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", saving)
     out = tmp_path / "out"
     status = main(["tune", "--max-samples", "300", *TINY, "--output", str(out)])
     captured = capsys.readouterr()
@@ -73,6 +84,9 @@ def test_tune_digits_writes_results_model_and_pictures(tmp_path, capsys):
     assert model.score(X, y) > 0.5
     for picture in ("search.png", "learning_curves.png", "importance.png"):
         assert (out / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the curves are refits, and say how long the saved model trained
+    assert titles["learning_curves.png"].endswith(
+        f"the saved model, refitted on all the rows, trained {model[-1].n_iter_} epochs")
 
 
 def test_tune_without_matplotlib_says_how_to_get_pictures(

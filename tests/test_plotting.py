@@ -325,7 +325,7 @@ def test_learning_curves():
     assert score_ax.get_ylabel() == "validation accuracy"
     assert "10% of the rows held out" in score_ax.get_title()
     labels = [t.get_text() for t in score_ax.get_legend().get_texts()]
-    assert labels == ["with validation (saved model)"]
+    assert labels == ["with validation (saved model's parameters)"]
     assert loss_ax.lines[0].get_linewidth() > loss_ax.lines[1].get_linewidth()
     # Epochs are whole numbers.
     for ax in (loss_ax, score_ax):
@@ -380,7 +380,7 @@ def test_refit_for_curves_draws_only_searched_candidates(rounds_search):
         assert len(net.validation_scores_) == 4
     axes = plot_learning_curves(nets, highlight=labels[0])
     assert [t.get_text() for t in axes[1].get_legend().get_texts()][0] == (
-        f"{labels[0]} (saved model)"
+        f"{labels[0]} (saved model's parameters)"
     )
 
 

@@ -291,9 +291,15 @@ def _draw(search, importance, nets, out):
 
     written = []
     figures = {"search.png": plot_search(search).figure}
-    figures["learning_curves.png"] = plot_learning_curves(
-        nets, highlight=next(iter(nets))
-    )[0].figure
+    curves = plot_learning_curves(nets, highlight=next(iter(nets)))[0].figure
+    # The curves are refits; the saved model is the refit on every row.
+    saved = search.best_estimator_[-1]
+    curves.suptitle(
+        "Refits of the best candidates with 10% of the rows held out to draw the "
+        f"validation curve; the saved model, refitted on all the rows, trained "
+        f"{plural(saved.n_iter_, 'epoch')}", fontsize="small",
+    )
+    figures["learning_curves.png"] = curves
     if importance is not None:
         figures["importance.png"] = plot_importance(importance).figure
     for name, fig in figures.items():

@@ -498,8 +498,9 @@ def plot_learning_curves(estimators, *, highlight=None, axes=None):
         a search.
 
     highlight : str or None, default=None
-        Label of the curve to mark (drawn thicker, "(saved model)" in the
-        legend): the best candidate, whose parameters the saved model has.
+        Label of the curve to mark (drawn thicker, "(saved model's
+        parameters)" in the legend): the best candidate, whose parameters the
+        saved model has. The curve is a refit of them, not the saved model.
 
     axes : pair of matplotlib Axes or None, default=None
         Where to draw the losses and the validation scores; None makes a figure.
@@ -530,7 +531,7 @@ def plot_learning_curves(estimators, *, highlight=None, axes=None):
         marked = label == highlight
         style = dict(color=color, lw=2.6 if marked else 1.3, zorder=3 if marked else 2)
         if marked:
-            label = f"{label} (saved model)"
+            label = f"{label} (saved model's parameters)"
         epochs = np.arange(1, len(loss) + 1)
         loss_ax.plot(epochs, loss, label=f"{label}: training", **style)
         val_loss = getattr(est, "validation_loss_curve_", None)
