@@ -406,7 +406,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         candidate), ``n_elites``, ``n_candidates`` and ``bounds`` (the
         ``(low, high)`` values each scalar numeric parameter was sampled in:
         two standard deviations of the sampling kernel, which is a quarter of
-        ``width``, on either side of the region's elites, in quantile space).
+        ``width``, on either side of the region's elites, in quantile space,
+        widened to hold every candidate drawn in the region).
 
     n_restored_rounds_ : int
         Rounds restored from ``checkpoint`` rather than evaluated.
@@ -1097,7 +1098,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
                     break
                 deficit = n_wanted - len(proposals)
                 record = _checkpoint.new_round(
-                    proposals, self._describe_round(space, report), sampler.get_state(),
+                    proposals, self._describe_round(space, report, proposals),
+                    sampler.get_state(),
                     origins=report["origins"], region_of=report["region_of"],
                 )
             if self.verbose > 0:
@@ -1291,18 +1293,27 @@ class CoarseToFineSearchCV(BaseSearchCV):
             warm_start=joblib.hash([(s, np.round(u, 12)) for s, u in seeds]),
         )
 
-    def _describe_round(self, space, report):
-        """Public, picklable description of a round's regions."""
+    def _describe_round(self, space, report, proposals):
+        """Public, picklable description of a round's regions.
+
+        A region's bounds are where its kernel puts most of its draws, widened
+        to hold the candidates drawn in it (a kernel has tails, and a
+        crossover borrows a value from another elite), so that the rounds
+        table, the picture and the candidates agree.
+        """
         regions = []
-        for region in report["regions"]:
+        for k, region in enumerate(report["regions"]):
             sub = space.subspaces[region["subspace"]]
             members = np.array([m["u"] for m in region["members"]])
+            drawn = [u for (_, u, _), r in zip(proposals, report["region_of"]) if r == k]
             bounds = {}
             for dim in sub.dims:
                 if dim.kind != "num" or dim.n_units != 1:
                     continue
                 col = sub.slices[dim.name].start
                 lo, hi = region_unit_bounds(members[:, col], report["width"])
+                values = [lo, hi, *(u[col] for u in drawn)]
+                lo, hi = min(values), max(values)
                 low, high = dim.from_unit(np.array([[lo], [hi]]))
                 bounds[dim.name] = (low, high)
             regions.append(

@@ -30,21 +30,31 @@ class Bowl(BaseEstimator):
 
 def test_reported_bounds_are_half_a_width_on_either_side_of_a_lone_elite():
     # uniform(0, 1) is its own quantile space; a tiny elite_fraction keeps one
-    # elite, so one region, whose bounds are center -+ 2 * (width / 4).
+    # elite, so one region, whose bounds are center -+ 2 * (width / 4),
+    # widened to hold the candidates drawn in it (the kernel has tails).
     s = CoarseToFineSearchCV(Bowl(), {"x": stats.uniform(0, 1)}, n_iter=30, n_rounds=5,
                              elite_fraction=0.01, cv=2, random_state=0,
                              refit=False).fit(np.zeros((4, 1)))
-    checked = 0
+    res = s.cv_results_
+    checked = widened = 0
     for rnd in s.rounds_[1:]:
         assert rnd["width"] == pytest.approx(0.7 ** rnd["round"])
         (region,) = rnd["regions"]
         assert region["n_elites"] == 1
         center = region["center"]["x"]
+        drawn = [p["x"] for p, r, k in zip(res["params"], res["round"], res["region"])
+                 if r == rnd["round"] and k == 0]
+        assert len(drawn) == region["n_candidates"] > 0
         low, high = region["bounds"]["x"]
-        assert low == pytest.approx(max(center - rnd["width"] / 2, 0.0), abs=1e-8)
-        assert high == pytest.approx(min(center + rnd["width"] / 2, 1.0), abs=1e-8)
+        assert low == pytest.approx(min(max(center - rnd["width"] / 2, 0.0), *drawn),
+                                    abs=1e-8)
+        assert high == pytest.approx(max(min(center + rnd["width"] / 2, 1.0), *drawn),
+                                     abs=1e-8)
         checked += center - rnd["width"] / 2 > 0 and center + rnd["width"] / 2 < 1
+        widened += min(drawn) < center - rnd["width"] / 2 or max(drawn) > center + rnd[
+            "width"] / 2
     assert checked >= 2  # some regions were not cut by the edges of the space
+    assert widened >= 1  # and some drew a candidate in the tails
 
 
 def test_region_bounds_of_several_elites_span_them_plus_half_a_width():
