@@ -79,7 +79,7 @@ def main():
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        print("Dask skipped: pip install 'skhp[dask]' to run on a cluster")
+        print("Dask skipped: pip install distributed to run on a cluster")
     else:
         # Quick mode (the tests): worker threads in this process, not new
         # processes, which take seconds to start.

@@ -97,7 +97,7 @@ def test_tune_without_matplotlib_says_how_to_get_pictures(
     status = main(["tune", "--dataset", "iris", *TINY, "--quiet", "--output", str(out)])
     captured = capsys.readouterr()
     assert status == 0
-    assert "pip install 'skhp[plots]'" in captured.out
+    assert "pip install matplotlib; from a checkout: pip install -e '.[plots]'" in captured.out
     assert not list(out.glob("*.png"))
     assert captured.err == ""  # --quiet: no progress
 

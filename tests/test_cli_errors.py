@@ -230,7 +230,8 @@ def test_dask_without_distributed_says_how_to_install(tmp_path, capsys, monkeypa
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     status, err = run(capsys, tmp_path, "--dataset", "iris", "--dask-local", "1")
-    assert_one_line_error(status, err, "pip install 'skhp[dask]'")
+    assert_one_line_error(status, err, "pip install distributed; from a checkout: "
+                          "pip install -e '.[dask]'")
 
 
 def _without_tomllib(monkeypatch, tomli):

@@ -388,5 +388,5 @@ def test_missing_matplotlib_message(monkeypatch, random_search):
     import sys
 
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"skhp\[plots\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib"):
         plot_search(random_search)

@@ -161,7 +161,7 @@ def build_parser():
     cluster.add_argument(
         "--dask-scheduler",
         metavar="ADDRESS",
-        help="run the fits on the Dask cluster at ADDRESS (needs skhp[dask])",
+        help="run the fits on the Dask cluster at ADDRESS (needs the 'distributed' package)",
     )
     cluster.add_argument(
         "--dask-local",

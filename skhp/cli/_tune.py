@@ -48,7 +48,10 @@ from skhp.progress import SearchProgress, recording_scorer
 
 __all__ = ["UsageError", "tune"]
 
-PLOTS_HINT = "pictures skipped: matplotlib is not installed (pip install 'skhp[plots]')"
+PLOTS_HINT = (
+    "pictures skipped: matplotlib is not installed (pip install matplotlib; "
+    "from a checkout: pip install -e '.[plots]')"
+)
 
 
 class UsageError(ValueError):
@@ -185,7 +188,8 @@ def _backend(args):
         from distributed import Client, LocalCluster
     except ImportError:
         raise UsageError(
-            "running on Dask needs the 'distributed' package (pip install 'skhp[dask]')"
+            "running on Dask needs the 'distributed' package (pip install distributed; "
+            "from a checkout: pip install -e '.[dask]')"
         ) from None
     with contextlib.ExitStack() as stack:
         if args.dask_scheduler:

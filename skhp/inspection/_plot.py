@@ -1,6 +1,7 @@
 """Pictures of a finished search: the search itself, importances, learning curves.
 
-matplotlib is an optional dependency (``pip install 'skhp[plots]'``); it is
+matplotlib is an optional dependency (``pip install matplotlib``, or the
+``plots`` extra of a checkout: ``pip install -e '.[plots]'``); it is
 imported when a function here is called.
 """
 
@@ -33,7 +34,8 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError(
-            "drawing needs matplotlib: pip install 'skhp[plots]'"
+            "drawing needs matplotlib: pip install matplotlib (from a checkout: "
+            "pip install -e '.[plots]')"
         ) from None
     return plt
 

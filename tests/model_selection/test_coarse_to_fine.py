@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhp import CoarseToFineSearchCV, layer_sizes, loguniform, loguniform_int, reverse_loguniform
+from tests._warnings import expects_failed_fits
 
 X0, Y0 = np.zeros((6, 1)), np.zeros(6)
 OPT_PENALTY = {"adam": 0.0, "rmsprop": 0.5, "sgd": 1.0}
@@ -189,6 +190,7 @@ def test_integer_space_no_duplicates_exact_budget():
     assert {p["opt"] for p in s.cv_results_["params"]} >= {"adam", "rmsprop"}
 
 
+@expects_failed_fits
 def test_failed_candidates_are_ignored():
     est = Surface(fail_above=1e-2)
     s = CoarseToFineSearchCV(est, SPACE, n_iter=30, cv=2, random_state=0)
@@ -204,6 +206,7 @@ def test_failed_candidates_are_ignored():
     assert np.mean(lr[rounds >= 2] > 1e-2) < np.mean(lr[rounds == 0] > 1e-2)
 
 
+@expects_failed_fits
 def test_round_where_every_fit_fails_does_not_end_search():
     # Sizes [4, 4, 4] x 2 folds: fits 9..16 are round 1.
     FIT_COUNT.update(n=0, fail=range(9, 17))
@@ -223,6 +226,7 @@ def test_round_where_every_fit_fails_does_not_end_search():
     assert s.best_index_ < 4 or s.best_index_ >= 8
 
 
+@expects_failed_fits
 def test_last_round_failing_is_kept_in_results():
     FIT_COUNT.update(n=0, fail=range(17, 25))
     callback = _CopyAtTheEnd()
@@ -238,6 +242,7 @@ def test_last_round_failing_is_kept_in_results():
     assert s.best_index_ < 8 and hasattr(s, "best_estimator_")
 
 
+@expects_failed_fits
 def test_every_fit_failing_raises():
     with pytest.raises(ValueError, match="fits failed"):
         CoarseToFineSearchCV(Surface(fail_above=0.0), SPACE, n_iter=6, n_rounds=2, cv=2).fit(X0, Y0)
@@ -472,6 +477,7 @@ def test_warm_start_reuses_previous_best():
     assert len(s.cv_results_["params"]) == 30
 
 
+@expects_failed_fits
 def test_warm_start_reuses_previous_best_when_some_candidates_failed():
     # failed (NaN) candidates rank last: they once sorted first and left no seed
     s = CoarseToFineSearchCV(Surface(fail_above=1e-2), SPACE, n_iter=12, n_rounds=2,

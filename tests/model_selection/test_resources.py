@@ -22,6 +22,7 @@ from skhp.model_selection._resources import (
     rank_across_rungs,
     rung_resources,
 )
+from tests._warnings import expects_failed_fits
 
 X_DIGITS, Y_DIGITS = load_digits(return_X_y=True)
 X, Y = X_DIGITS[:360] / 16, Y_DIGITS[:360]
@@ -293,6 +294,7 @@ def test_an_estimator_says_how_it_continues():
     assert sorted(StepCounter.fits) == sorted([1] * 27 + [2] * 9 + [9] * 3)
 
 
+@expects_failed_fits
 def test_pipeline_groups_and_error_score():
     pipe = make_pipeline(StandardScaler(), net())
     space = {"mlpclassifier__learning_rate_init": loguniform(1e-4, 1e-1),
@@ -395,6 +397,7 @@ class FailingAfter(MLPClassifier):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+@expects_failed_fits
 def test_last_round_failing_at_its_first_rung_keeps_the_search():
     """Round 1 fails at rung 0 (fitted by the search itself, as every batch
     so far): the search still ends with round 0's results, its best."""
@@ -411,6 +414,7 @@ def test_last_round_failing_at_its_first_rung_keeps_the_search():
     assert len(res["params"]) == 13 + 9
 
 
+@expects_failed_fits
 def test_search_restored_whole_from_a_checkpoint_keeps_its_results(tmp_path):
     """A finished search resumed from its checkpoint re-runs its last batch,
     so that BaseSearchCV has one to evaluate; here that batch (round 1's first
@@ -573,6 +577,7 @@ def test_every_fit_failing_at_max_resources_raises_as_scikit_learn_does():
             failing_search(fail_from=9).fit(X, Y)
 
 
+@expects_failed_fits
 def test_the_best_is_the_best_finite_row_at_max_resources_and_ranks_first():
     """Lower rungs score higher here (they see -quality, the top rung quality)
     and the best candidates fail at the top: rank 1 is still the best finite
@@ -583,7 +588,8 @@ def test_the_best_is_the_best_finite_row_at_max_resources_and_ranks_first():
         {"quality": stats.uniform(-1, 2)}, n_iter=27, n_rounds=1, cv=CV,
         random_state=0, resource="n_steps", min_rank_correlation=1.0,
     )
-    with pytest.warns(FitFailedWarning):
+    # one round: the check keeps every candidate to the top, and says so
+    with pytest.warns(FitFailedWarning), pytest.warns(UserWarning, match="no rung prunes"):
         s.fit(X, Y)
     res = s.cv_results_
     top = res["n_resources"] == 9

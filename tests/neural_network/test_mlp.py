@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skhp import MLPClassifier, MLPRegressor
+from tests._warnings import expects_failed_fits
 
 
 @pytest.fixture(scope="module")
@@ -369,6 +370,7 @@ def test_decay_applies_to_adam(digits):
 # ----------------------------------------------------------------------------
 # Bad input and divergence
 # ----------------------------------------------------------------------------
+@expects_failed_fits
 def test_diverging_fit_raises_a_clear_error_and_a_search_carries_on():
     X, y = make_regression(n_samples=100, random_state=0)
     est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", batch_norm=None,
