@@ -10,6 +10,9 @@ import joblib
 import numpy as np
 import pytest
 
+from sklearn.datasets import load_digits
+
+from skhp import loguniform
 from skhp.cli import _factory, main
 from tests._files import write_csv
 
@@ -312,16 +315,47 @@ def test_the_run_time_is_estimated_before_the_search(tmp_path, capsys):
     assert " on 2 cores (one fit of 5 epochs: about " in lines[estimate[0]]
 
 
-def test_estimate_counts_parallel_waves_and_refits():
-    from skhp.cli._tune import _estimate
+def test_estimate_counts_the_fits_on_the_cores_and_the_refits():
+    from skhp.cli._tune import FitCost, Plan, Work, _estimate
 
-    # 90 fits on 2 cores: 45 waves, plus the refit on 3/2 of a fold's samples.
-    line = _estimate(2.0, 30, 90, 2, 10_000, 6_667, plots=False)
-    assert line.startswith("Estimated time: about 2 minutes on 2 cores")
-    assert "one fit of 30 epochs: about 2.0 s" in line
-    # Long runs say how to shorten them.
-    assert "--max-samples" in _estimate(20.0, 30, 90, 2, 10_000, 6_667, plots=True)
-    assert "Dask" in _estimate(2.0, 30, 90, None, 10_000, 6_667, plots=False)
+    # 90 fits of 30 epochs at 2 s on 2 cores, plus the refit on 3/2 of a
+    # fold's samples: 93 s
+    cost = FitCost(fixed=0.5, per_epoch=0.05)
+    plain = Plan(Work(90, 90 * 30), Work(90, 90 * 30), [30])
+    line = _estimate(cost, plain, 30, 2, 10_000, 6_667, plots=False)
+    assert line == ("Estimated time: about 2 minutes on 2 cores (one fit of 30 epochs: "
+                    "about 2.0 s)")
+    # With rungs: as expected if they prune from round 1, and at most
+    rungs = Plan(Work(120, 90 * 30), Work(60, 30 * 30), [10, 30])
+    line = _estimate(cost, rungs, 30, 2, 10_000, 6_667, plots=False)
+    assert line.startswith("Estimated time: about 40 s if the rungs prune from round 1 "
+                           "on (up to 2 minutes if none does) on 2 cores")
+    # A resumed run counts what is left; long runs say how to shorten them.
+    half = _estimate(cost, plain, 30, 2, 10_000, 6_667, plots=False, left=0.5)
+    assert half.startswith("Estimated time: about 48 s")
+    assert "--max-samples" in _estimate(FitCost(10, 0.5), plain, 30, 2, 10_000, 6_667,
+                                        plots=True)
+    assert "Dask" in _estimate(cost, plain, 30, None, 10_000, 6_667, plots=False)
+
+
+def test_a_fit_costs_its_set_up_once_and_each_epoch():
+    """Fits of 1 and 3 epochs split a fit's cost into its set-up and its
+    epochs: a one-epoch fit times the epochs counted the set-up every epoch."""
+    from skhp.cli._tune import _time_per_fit
+
+    X, y = load_digits(return_X_y=True)
+    estimator = _factory.make_estimator("classification", max_iter=30, random_state=0)
+    space = {"mlp__alpha": loguniform(1e-5, 1e-3)}
+    cost = _time_per_fit(estimator, space, X, y, 1000, seed=0)
+    assert cost.fixed >= 0 and cost.per_epoch > 0
+    import time
+
+    net = estimator.set_params(mlp__alpha=1e-4, mlp__tol=0, mlp__n_iter_no_change=100)
+    started = time.perf_counter()
+    net.fit(X[:1000], y[:1000])
+    actual = time.perf_counter() - started
+    predicted = cost.fixed + 30 * cost.per_epoch
+    assert actual / 2 < predicted < 2 * actual
 
 
 @pytest.mark.parametrize(
@@ -414,12 +448,14 @@ def test_halving_is_left_out_where_its_rungs_cannot_be_judged():
 
     assert not halving_can_run(8, 2) and halving_can_run(10, 2) and halving_can_run(30, 3)
     args = build_parser().parse_args(["tune", "--n-iter", "8", "--n-rounds", "2", "--cv", "2"])
-    assert _plan(args, 9) == (16, 16, [9])
+    assert _plan(args, 9) == ((16, 16 * 9), (16, 16 * 9), [9])
     args = build_parser().parse_args(["tune", "--n-iter", "10", "--n-rounds", "2", "--cv", "2"])
-    # upper bound: no rung prunes; the last round's top rung trains straight
-    n_fits, n_full, rungs = _plan(args, 9)
-    assert rungs == [3, 9] and n_fits == 2 * 10 * 2
-    assert n_full == pytest.approx((5 * 9 + 5 * (3 + 9)) * 2 / 9)
+    plan = _plan(args, 9)
+    assert plan.rungs == [3, 9]
+    # at most: no rung prunes; the last round's top rung trains straight
+    assert plan.most == (2 * 10 * 2, (5 * 9 + 5 * (3 + 9)) * 2)
+    # expected: round 1 keeps 2 of its 5 candidates for the top rung
+    assert plan.expected == ((5 + 5 + 5 + 2) * 2, (5 * 9 + 5 * 3 + 2 * 9) * 2)
 
 
 def test_fits_failing_at_a_later_rung_are_counted(tmp_path, capsys, monkeypatch):

@@ -11,6 +11,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import joblib
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.model_selection import ParameterSampler, train_test_split
 from sklearn.utils import Bunch
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from skhp import __version__
@@ -42,7 +44,7 @@ from skhp.cli._scoring import ScoringError, make_run_scorer
 from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.cli._table import load_csv
 from skhp.inspection import hyperparameter_importance, refit_for_curves
-from skhp.model_selection._resources import rung_resources
+from skhp.model_selection._resources import n_promoted, rung_resources
 from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
 
@@ -214,29 +216,54 @@ def _backend(args):
         yield -1
 
 
-def _plan(args, max_iter):
-    """Fits of the search at most, and what they cost in fits of ``max_iter`` epochs.
+class Work(NamedTuple):
+    """What a search's fits add up to: their number and their epochs."""
 
-    Returns ``(n_fits, n_full_fits, rungs)``. With halving, a promoted
-    candidate trains on from its last rung, so its fits at later rungs cost
-    only the new epochs (the search's very last rung trains straight). The
-    rungs prune only once they have shown they rank candidates as the full
-    epochs do, which is not known in advance: the counts are those of a search
-    in which no rung prunes, an upper bound.
-    """
+    n_fits: int
+    n_epochs: int
+
+
+class Plan(NamedTuple):
+    """A search's fits: at most (no rung prunes), and expected (the rungs
+    prune from round 1 on, once round 0 has shown they rank well, as on most
+    data), with the rungs' epochs."""
+
+    most: Work
+    expected: Work
+    rungs: list
+
+
+def _rounds_work(sizes, rungs, cv, pruning_from):
+    """Fits and epochs of rounds of ``sizes`` through ``rungs``; rounds from
+    ``pruning_from`` on keep a third of each rung. A promoted candidate trains
+    on from its last rung: its fit at a later rung costs the new epochs only
+    (the search's very last rung trains straight)."""
+    n_fits = n_epochs = 0
+    for r, size in enumerate(sizes):
+        alive, previous = size, 0
+        for k, resource in enumerate(rungs):
+            last = r == len(sizes) - 1 and k == len(rungs) - 1
+            n_fits += alive
+            n_epochs += alive * (resource if last else resource - previous)
+            previous = resource
+            if r >= pruning_from:
+                alive = n_promoted(alive, 3)
+    return Work(n_fits * cv, n_epochs * cv)
+
+
+def _plan(args, max_iter):
+    """The fits of the search, at most and as expected (a :class:`Plan`)."""
     if args.no_halving or not _factory.halving_can_run(args.n_iter, args.n_rounds):
-        return args.n_iter * args.cv, args.n_iter * args.cv, [max_iter]
+        work = Work(args.n_iter * args.cv, args.n_iter * args.cv * max_iter)
+        return Plan(work, work, [max_iter])
     sizes = round_sizes(args.n_iter, args.n_rounds)
     rungs = rung_resources(1, max_iter, 3, max(sizes))
-    n_fits, epochs = 0, 0
-    for r, size in enumerate(sizes):
-        previous = 0
-        for k, resource in enumerate(rungs):
-            n_fits += size
-            last = r == len(sizes) - 1 and k == len(rungs) - 1
-            epochs += size * (resource if last else resource - previous)
-            previous = resource
-    return n_fits * args.cv, epochs * args.cv / max_iter, rungs
+    never = len(sizes)
+    return Plan(
+        _rounds_work(sizes, rungs, args.cv, pruning_from=never),
+        _rounds_work(sizes, rungs, args.cv, pruning_from=1),
+        rungs,
+    )
 
 
 def _halving_summary(search, correlations):
@@ -410,32 +437,60 @@ def _n_workers(args, n_jobs):
     return n_jobs
 
 
-def _time_per_fit(estimator, space, X, y, n_train, max_iter, seed, n_draws=5):
-    """Seconds one cross-validation fit takes, from one epoch of a few candidates.
+class FitCost(NamedTuple):
+    """Seconds of a fit: ``fixed`` (set-up, scoring) plus ``per_epoch`` each epoch."""
 
-    Each of ``n_draws`` candidates drawn from the space trains one epoch on
-    ``n_train`` samples (a training fold's size); their mean time, times the
-    epochs, is the time of a fit that runs all its epochs. None if none fits.
+    fixed: float
+    per_epoch: float
+
+    def seconds(self, work):
+        """Seconds of ``work`` (:class:`Work`) on one core."""
+        return work.n_fits * self.fixed + work.n_epochs * self.per_epoch
+
+
+def _short_fits(estimator, params, X, y):
+    """Seconds of fits of 1 and 3 epochs of a candidate, None if it fails."""
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epochs in (1, 3):
+            net = clone(estimator).set_params(**params)
+            net.set_params(**{f"{_factory.STEP}__max_iter": epochs})
+            started = time.perf_counter()
+            try:
+                net.fit(X, y)
+            except Exception:  # a failing candidate: the search reports it
+                return None
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def _time_per_fit(estimator, space, X, y, n_train, seed, n_jobs=1, n_draws=5):
+    """What a cross-validation fit costs, from short fits of a few candidates.
+
+    Each of ``n_draws`` candidates drawn from the space trains 1, then 3
+    epochs on ``n_train`` samples (a training fold's size): the difference is
+    the cost of two epochs, the rest the fit's fixed cost (a one-epoch fit
+    alone, times the epochs, counted its set-up in every epoch: 3x the time
+    on digits). They run on ``n_jobs`` processes, as the search's fits will:
+    fits side by side share the memory and the caches, and take longer than
+    one alone (1.7x for two on digits). A :class:`FitCost`, None if no
+    candidate fits.
     """
     rows = np.random.default_rng(seed).permutation(len(y))[:n_train]
     X_fold = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
     y_fold = y[rows]
-    times = []
-    draws = ParameterSampler(space, n_draws, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for params in draws:
-            net = clone(estimator).set_params(**params)
-            net.set_params(**{f"{_factory.STEP}__max_iter": 1})
-            started = time.perf_counter()
-            try:
-                net.fit(X_fold, y_fold)
-            except Exception:  # a failing candidate: the search reports it
-                continue
-            times.append(time.perf_counter() - started)
-    if not times:
+    draws = list(ParameterSampler(space, n_draws, random_state=seed))
+    timed = Parallel(n_jobs=min(n_jobs, n_draws))(
+        delayed(_short_fits)(estimator, params, X_fold, y_fold) for params in draws
+    )
+    costs = []
+    for times in filter(None, timed):
+        per_epoch = max(times[1] - times[0], 0.0) / 2
+        costs.append((max(times[0] - per_epoch, 0.0), per_epoch))
+    if not costs:
         return None
-    return float(np.mean(times)) * max_iter
+    return FitCost(*np.mean(costs, axis=0))
 
 
 def _format_duration(seconds):
@@ -446,20 +501,30 @@ def _format_duration(seconds):
     return f"{seconds / 3600:.1f} hours"
 
 
-def _estimate(per_fit, max_iter, n_fits, n_workers, n_samples, n_train, plots):
-    """The line saying how long the run will take."""
-    if per_fit is None:
+def _estimate(cost, plan, max_iter, n_workers, n_samples, n_train, plots, left=1.0):
+    """The line saying how long the run will take.
+
+    ``left``: the share of the search still to run (a resumed run).
+    """
+    if cost is None:
         return None
+    per_fit = cost.seconds(Work(1, max_iter))
     text = f"one fit of {plural(max_iter, 'epoch')}: about {per_fit:.1f} s"
     if n_workers is None:
-        return f"Estimated time: {text}, {n_fits} fits on the Dask cluster"
-    waves = math.ceil(n_fits / n_workers)
+        return f"Estimated time: {text}, {plan.most.n_fits} fits on the Dask cluster"
     # The refit, and the learning curves' two fits, on the whole training set.
-    refits = (1 + 2 * plots) * n_samples / n_train
-    seconds = per_fit * (waves + refits)
+    refits = (1 + 2 * plots) * per_fit * n_samples / n_train
+
+    def seconds(work):
+        return left * cost.seconds(work) / n_workers + refits
+
     cores = f"{n_workers} core{'s' if n_workers > 1 else ''}"
-    line = f"Estimated time: about {_format_duration(seconds)} on {cores} ({text})"
-    if seconds > 15 * 60:
+    line = f"Estimated time: about {_format_duration(seconds(plan.expected))}"
+    if plan.most != plan.expected:
+        line += (f" if the rungs prune from round 1 on (up to "
+                 f"{_format_duration(seconds(plan.most))} if none does)")
+    line += f" on {cores} ({text})"
+    if seconds(plan.expected) > 15 * 60:
         line += "; --max-samples or --max-iter make it shorter"
     return line
 
@@ -665,7 +730,8 @@ def tune(args):
         task, columns, max_iter=max_iter, random_state=args.seed
     )
     prefixed = {f"{_factory.STEP}__{k}": v for k, v in space.items()}
-    n_fits, n_full_fits, rungs = _plan(args, max_iter)
+    plan = _plan(args, max_iter)
+    n_fits, rungs = plan.most.n_fits, plan.rungs
     test = ""
     if data.X_test is not None:
         test = f", and {len(data.y_test)} test samples ({data.test})"
@@ -719,23 +785,18 @@ def tune(args):
     # threads spinning on a busy machine can make a fit 30 times slower.
     with threadpool_limits(1), _backend(args) as n_jobs:
         n_workers = _n_workers(args, n_jobs)
-        per_fit = _time_per_fit(
-            estimator, prefixed, X, y, n_train, max_iter, args.seed
-        )
+        cost = _time_per_fit(estimator, prefixed, X, y, n_train, args.seed,
+                             n_jobs=n_workers or 1)
         # Rounds a checkpoint holds are not run again (an estimate: the search
         # decides whether the checkpoint is of this run).
-        left = n_full_fits
+        left = 1.0
         if found:
             done = sum(len(r["params"]) for r in found if r.get("complete", True))
-            left = n_full_fits * max(args.n_iter - done, 0) / args.n_iter
+            left = max(args.n_iter - done, 0) / args.n_iter
         line = _estimate(
-            per_fit,
-            max_iter,
-            math.ceil(left),
+            cost, plan, max_iter,
             n_workers if n_workers is None else min(n_workers, n_fits),
-            len(y),
-            n_train,
-            plots=not args.no_plots,
+            len(y), n_train, plots=not args.no_plots, left=left,
         )
         if line:
             print(line, flush=True)
