@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 docs: $(STAMP)
+	$(BIN)/python docs/cli_pictures.py
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
