@@ -77,8 +77,10 @@ def _read_csv(path, sep, decimal, encoding, notes):
         sep = _sniff(path, encoding, decimal)
         if sep != ",":
             notes.append(f"read as {DELIMITERS[sep]}-separated (--sep sets it)")
-    options = dict(sep=sep, decimal=decimal, encoding=encoding, dtype=str,
-                   keep_default_na=False, skip_blank_lines=True)
+    # Cells are read as text: the missing markers ('?' among them) and the
+    # numbers with thousands separators are found column by column below.
+    options = dict(sep=sep, encoding=encoding, dtype=str, keep_default_na=False,
+                   skip_blank_lines=True)
     header = pd.read_csv(path, header=None, nrows=1, **options)
     # pandas' names for a blank header cell (a saved index has one)
     header = [
@@ -185,13 +187,10 @@ def _cells(frame, decimal, notes):
         text = column.astype("string").str.strip()
         text = text.mask(text.str.lower().isin(MISSING))
         known = text.dropna()
-        numbers = pd.to_numeric(known.str.replace(decimal, ".", regex=False)
-                                if decimal != "." else known, errors="coerce")
-        if numbers.notna().all():
-            columns[name] = pd.to_numeric(
-                text.str.replace(decimal, ".", regex=False) if decimal != "." else text,
-                errors="coerce",
-            ).astype(float)
+        point = text if decimal == "." else text.str.replace(decimal, ".", regex=False)
+        numbers = pd.to_numeric(point, errors="coerce")
+        if numbers[known.index].notna().all():
+            columns[name] = numbers.astype(float)
         elif _grouped(known, decimal):
             columns[name] = _ungroup(text, decimal)
             notes.append(f"column {name!r}: numbers with thousands separators")
