@@ -512,3 +512,24 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_fit(
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith(f"skhp: error: cannot write to the output folder {blocker / 'out'}")
+
+
+@pytest.mark.parametrize("counts, correlations, why", [
+    ([[9, 9, 9], [9, 3, 1]], [0.7, 0.9], ""),
+    ([[9, 9, 9], [9, 9, 9]], [0.3, 0.64],
+     " No round pruned: the rungs showed that they rank well only once the last "
+     "round was scored."),
+    ([[9, 9, 9], [9, 9, 9]], [0.3, 0.4],
+     " No round pruned: no rung reached 0.6, so every candidate trained to 1 epoch."),
+])
+def test_the_halving_summary_says_why_no_round_pruned(counts, correlations, why):
+    from types import SimpleNamespace
+
+    from skhp.cli._tune import _halving_summary
+
+    search = SimpleNamespace(n_resources_=[1, 1, 1], n_rung_candidates_=counts,
+                             min_rank_correlation=0.6)
+    line = _halving_summary(search, correlations)
+    assert line.startswith("Halving: rank correlation with the scores at 1 epoch: "
+                           f"rung 0 (1 epoch) {correlations[0]:.2f}")
+    assert line.endswith(f"round 1: {'/'.join(map(str, counts[1]))}.{why}")
