@@ -8,13 +8,22 @@ contracts of ``BaseSearchCV``, all listed here:
 - it overrides ``_format_results(candidate_params, n_splits, out,
   more_results)``, to put rounds restored from a checkpoint, rounds in which
   every fit failed and rungs it evaluated itself into ``cv_results_``;
-- it calls ``_get_scorers()`` and ``_get_routed_params_for_fit(params)`` to run
-  fits of its own (continued training) as ``BaseSearchCV.fit`` runs them;
+- it calls ``_get_scorers()`` and ``_get_routed_params_for_fit(params)``
+  (:func:`search_fit_context`) and reads ``_checked_cv_orig``
+  (:func:`checked_cv`) to run fits of its own (continued training) as
+  ``BaseSearchCV.fit`` runs them, and formats its rows with the unbound
+  ``BaseSearchCV._format_results`` (:func:`format_search_results`), whose
+  warning about non-finite scores begins with
+  :data:`NON_FINITE_SCORES_WARNING`;
 - ``evaluate_candidates`` raises a ``ValueError`` whose message holds "fits
   failed" when every fit failed (:func:`all_fits_failed`), and the results of
   a failed fit are dicts of the shape :func:`failed_fit_results` builds.
 
-``tests/model_selection`` covers each of these paths.
+skhp's networks start their callback context with ``CallbackSupportMixin``'s
+``_init_callback_context`` (:func:`init_callback_context`).
+
+``tests/model_selection`` covers each of these paths, and ``tests/test_compat.py``
+fails as soon as scikit-learn changes one of the contracts below.
 """
 
 from joblib._parallel_backends import LokyBackend, MultiprocessingBackend
@@ -46,11 +55,39 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_method_params as check_method_params
 from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _num_samples as num_samples
 
 # Cross-process transport of scikit-learn's callbacks (used by skhp.progress).
 from sklearn.callback._transport import close_listener as callback_close_listener
 from sklearn.callback._transport import open_listener as callback_open_listener
 from sklearn.callback._transport import send as callback_send
+
+#: How the ``UserWarning`` that ``BaseSearchCV._format_results`` gives for
+#: non-finite scores begins.
+NON_FINITE_SCORES_WARNING = "One or more of the"
+
+
+def checked_cv(search):
+    """The cv ``BaseSearchCV.fit`` checked, set before it calls ``_run_search``."""
+    return search._checked_cv_orig
+
+
+def format_search_results(search, candidate_params, n_splits, out, more_results):
+    """``cv_results_`` as ``BaseSearchCV`` formats them (an override bypassed)."""
+    return BaseSearchCV._format_results(
+        search, candidate_params, n_splits, out, more_results
+    )
+
+
+def search_fit_context(search, params):
+    """What ``BaseSearchCV.fit`` passes its fits: ``(routed params, scorers)``."""
+    return search._get_routed_params_for_fit(params), search._get_scorers()[0]
+
+
+def init_callback_context(estimator, max_subtasks):
+    """The callback context of a fit (``CallbackSupportMixin``'s, private)."""
+    return estimator._init_callback_context(max_subtasks=max_subtasks)
+
 
 def all_fits_failed(exc):
     """Whether ``exc`` is ``evaluate_candidates`` refusing a batch of failed fits."""
@@ -93,7 +130,13 @@ def failed_fit_results(n_fits, message, error_score, metric_names=None,
 process_based_joblib_backends = (LokyBackend, MultiprocessingBackend)
 
 __all__ = [
+    "NON_FINITE_SCORES_WARNING",
     "BaseSearchCV",
+    "checked_cv",
+    "format_search_results",
+    "init_callback_context",
+    "num_samples",
+    "search_fit_context",
     "SubsampleMetaSplitter",
     "all_fits_failed",
     "failed_fit_results",

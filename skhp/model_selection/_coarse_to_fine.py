@@ -14,9 +14,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _num_samples
 
 from .._compat import (
+    NON_FINITE_SCORES_WARNING,
     BaseSearchCV,
     Interval,
     StrOptions,
@@ -24,8 +24,12 @@ from .._compat import (
     _yields_constant_splits,
     all_fits_failed,
     check_method_params,
+    checked_cv,
     failed_fit_results,
+    format_search_results,
     insert_error_scores,
+    num_samples,
+    search_fit_context,
     warn_or_raise_about_fit_failures,
 )
 from .._interrupt import interrupt_stops_fits
@@ -164,7 +168,7 @@ class _Ledger:
         all_params = self.params + list(params)
         columns = {key: self.more.get(key, []) + list(more.get(key, []))
                    for key in {*self.more, *more}}
-        results = BaseSearchCV._format_results(
+        results = format_search_results(
             search,
             [{}] * len(all_params) if brief else all_params,
             n_splits,
@@ -677,7 +681,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if not appended:
                 # The same scores were formatted, and warned about, already.
                 warnings.filterwarnings(
-                    "ignore", message="One or more of the", category=UserWarning
+                    "ignore", message=NON_FINITE_SCORES_WARNING, category=UserWarning
                 )
             whole = ledger.format(self, self.n_splits_)
         results.clear()
@@ -716,7 +720,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if self.resource is None:
             return None
         X, y, _ = self._fit_inputs
-        n_samples = _num_samples(X)
+        n_samples = num_samples(X)
         if self.resource == "n_samples":
             max_resources = n_samples if self.max_resources == "auto" else self.max_resources
             smallest = 2 * self.n_splits_
@@ -761,9 +765,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         X, y, params = self._fit_inputs
         X, y = indexable(self._task_X, y)
         params = check_method_params(X, params=params)
-        routed = self._get_routed_params_for_fit(params)
-        scorers, _ = self._get_scorers()
-        splits = list(self._checked_cv_orig.split(X, y, **routed.splitter.split))
+        routed, scorers = search_fit_context(self, params)
+        splits = list(checked_cv(self).split(X, y, **routed.splitter.split))
         kwargs = dict(
             scorer=scorers,
             fit_params=routed.estimator.fit,
@@ -925,7 +928,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             "origin": [record["origins"][i] for i in alive],
             "region": [record["region_of"][i] for i in alive],
         }
-        params, cv = candidates, self._checked_cv_orig
+        params, cv = candidates, checked_cv(self)
         if schedule is not None:
             params = schedule.rung_candidates(candidates, rung)
             cv = schedule.rung_cv(cv, rung, self.random_state)
@@ -972,7 +975,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evaluate the rounds, each zooming on the results of the earlier ones."""
         # Before any fit: BaseSearchCV calls this once it has checked cv.
-        self._check_cv_gives_constant_splits(self._checked_cv_orig)
+        self._check_cv_gives_constant_splits(checked_cv(self))
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
         schedule = self._resource_schedule(space, sizes)
@@ -1148,7 +1151,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             ledger.replaying = True
             try:
                 self._evaluate_with_base_search(
-                    evaluate_candidates, params, self._checked_cv_orig, more,
+                    evaluate_candidates, params, checked_cv(self), more,
                     final=True, ctx=None, label="a candidate fitted again",
                 )
             finally:
@@ -1288,7 +1291,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             scoring=joblib.hash(self.scoring),
             refit=self.refit if isinstance(self.refit, (bool, str)) else joblib.hash(self.refit),
             errors=(repr(self.error_score), self.return_train_score),
-            cv=joblib.hash(self._checked_cv_orig),
+            cv=joblib.hash(checked_cv(self)),
             data=(joblib.hash(X), joblib.hash(y), joblib.hash(params)),
             warm_start=joblib.hash([(s, np.round(u, 12)) for s, u in seeds]),
         )

@@ -30,6 +30,7 @@ from skhp._compat import (
     _check_sample_weight,
     _fit_context,
     _get_additional_lbfgs_options_dict,
+    init_callback_context,
 )
 from skhp._interrupt import interrupt_stops_fit
 from skhp.neural_network._base import (
@@ -633,9 +634,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             n_epochs = 0 if getattr(self, "_stopped_early", False) else max(0, self.max_iter - self.n_iter_)
         else:
             n_epochs = self.max_iter
-        callback_ctx = self._init_callback_context(
-            max_subtasks=n_epochs if stochastic else 0
-        )
+        callback_ctx = init_callback_context(self, max_subtasks=n_epochs if stochastic else 0)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         # Divergence (a huge learning rate, say) shows up as non-finite
