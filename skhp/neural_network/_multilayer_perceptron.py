@@ -50,6 +50,7 @@ from skhp.neural_network._network import ParameterLayout, Workspace, writeable
 from skhp.neural_network._optimizers import OPTIMIZERS, axpy
 from skhp.neural_network._schedules import LearningRateSchedule
 from skhp.neural_network._threadpools import single_threaded_scipy_blas
+from skhp.neural_network._training import TrainingRun
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 # Rows per forward pass when scoring the early-stopping set.
@@ -833,111 +834,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, callback_ctx,
                         continuing=False):
-        self._optimizer = optimizer = self._make_optimizer(incremental or continuing)
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        train_rows = None  # None: every row of X trains
-        if early_stopping:
-            train_rows, val_rows = self._split_validation(y)
-        n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        if continuing and self.shuffle and len(getattr(self, "_sample_order", ())) == n_samples:
-            # Each epoch shuffles the last one's order, as scikit-learn does.
-            sample_idx = self._sample_order
-        batch_size = self._batch_size(n_samples)
-        dense = not sp.issparse(X)
-        gather = dense and (self.shuffle or train_rows is not None)
-        ws = self._make_workspace(
-            batch_size, X.dtype, n_features_gathered=X.shape[1] if gather else None
-        )
-        bn_momentum = self.batch_norm_momentum
-        max_gradient_norm, weight_decay = self.max_gradient_norm, self.weight_decay
-        coefs = self._params[: self._layout.n_coef]  # what weight decay shrinks
-
-        if continuing:
-            # The epochs a straight fit of max_iter epochs would still run.
-            n_epochs = 0 if getattr(self, "_stopped_early", False) else max(0, self.max_iter - self.n_iter_)
-        else:
-            self.n_iter_ = 0
-            n_epochs = self.max_iter
-        self._stopped_early = False
+        """Train with a stochastic solver: epochs of mini-batch steps."""
+        run = self._start_training(X, y, incremental, continuing)
         try:
-            for _ in range(n_epochs):
-                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
-                epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-                if self.shuffle:
-                    sample_idx = self._sample_order = shuffle(
-                        sample_idx, random_state=self._random_state
-                    )
-                accumulated_loss = 0.0
-                for batch_slice in gen_batches(n_samples, batch_size):
-                    rows = sample_idx[batch_slice] if self.shuffle else batch_slice
-                    if train_rows is not None:
-                        rows = train_rows[rows]
-                    if gather:
-                        X_batch = ws.X[: batch_slice.stop - batch_slice.start]
-                        np.take(X, rows, axis=0, out=X_batch, mode="clip")
-                    else:
-                        X_batch = X[rows]
-                    sw_batch = None if sample_weight is None else sample_weight[rows]
-                    if ws.dropout_masks is not None:
-                        self._draw_dropout_masks(ws, X_batch.shape[0])
-                    batch_loss = self._backprop(X_batch, y[rows], sw_batch, ws)
-                    accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
-                    if max_gradient_norm is not None:
-                        _clip_by_norm(ws.grads, max_gradient_norm)
-                    if weight_decay:
-                        coefs *= 1.0 - optimizer.learning_rate * weight_decay
-                    optimizer.update_params(self._params, ws.grads)
-                    if self._layout.batch_norm:
-                        self._update_running_statistics(ws, bn_momentum)
-
-                self.n_iter_ += 1
-                self.loss_ = accumulated_loss / n_samples
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                diverged = not np.isfinite(self.loss_)  # reported by _fit
-                if not diverged:
-                    if early_stopping:
-                        self._record_validation(X, y, sample_weight, val_rows)
-                    else:
-                        self._update_no_improvement_count(self.loss_curve_[-1])
-                    optimizer.iteration_ends(self.t_)
-                # a callback reads loss_curve_ and validation_scores_, and may stop
-                stop = epoch_ctx.call_on_fit_task_end(
-                    estimator=self, X=X, y=y,
-                    reconstruction_attributes=self._fitted_attributes,
-                )
-                if diverged or stop:
-                    self._stopped_early = True
+            for _ in range(run.n_epochs):
+                if self._run_epoch(run, X, y, sample_weight, callback_ctx):
                     break
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = (
-                        f"Validation {self.early_stopping_on}" if early_stopping
-                        else "Training loss"
-                    )
-                    msg = (
-                        f"{what} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    if optimizer.trigger_stopping(msg, self.verbose):
-                        self._stopped_early = True
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet."
-                        % self.max_iter,
-                        ConvergenceWarning,
-                    )
         except KeyboardInterrupt:
             # Inside a search, a truncated fit would be scored as a complete
             # one: Ctrl-C stops the search instead (see skhp._interrupt).
@@ -945,14 +847,136 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
                 raise
             self._stopped_early = True
             warnings.warn("Training interrupted by user.")
-
-        if early_stopping:
+        if self.early_stopping:
             # Restore the best weights, in place: the attributes stay views.
             best_params, best_means, best_vars = self._best_state
             np.copyto(self._params, best_params)
             self.bn_running_means_ = best_means
             self.bn_running_vars_ = best_vars
-        return ws.batch_statistics
+        return run.workspace.batch_statistics
+
+    def _start_training(self, X, y, incremental, continuing):
+        """The optimizer, the rows, the buffers and the epochs of this call."""
+        self._optimizer = self._make_optimizer(incremental or continuing)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        train_rows = val_rows = None  # None: every row of X trains
+        if self.early_stopping:
+            train_rows, val_rows = self._split_validation(y)
+        n_samples = X.shape[0] if train_rows is None else train_rows.shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        if continuing and self.shuffle and len(getattr(self, "_sample_order", ())) == n_samples:
+            # Each epoch shuffles the last one's order, as scikit-learn does.
+            sample_idx = self._sample_order
+        batch_size = self._batch_size(n_samples)
+        gather = not sp.issparse(X) and (self.shuffle or train_rows is not None)
+        workspace = self._make_workspace(
+            batch_size, X.dtype, n_features_gathered=X.shape[1] if gather else None
+        )
+        if continuing:
+            # The epochs a straight fit of max_iter epochs would still run.
+            stopped = getattr(self, "_stopped_early", False)
+            n_epochs = 0 if stopped else max(0, self.max_iter - self.n_iter_)
+        else:
+            self.n_iter_ = 0
+            n_epochs = self.max_iter
+        self._stopped_early = False
+        return TrainingRun(
+            optimizer=self._optimizer, workspace=workspace, sample_idx=sample_idx,
+            train_rows=train_rows, val_rows=val_rows, batch_size=batch_size,
+            gather=gather, n_epochs=n_epochs,
+            coefs=self._params[: self._layout.n_coef], incremental=incremental,
+        )
+
+    def _run_epoch(self, run, X, y, sample_weight, callback_ctx):
+        """One pass over the training rows; True if training stops after it."""
+        epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+        epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        if self.shuffle:
+            run.sample_idx = self._sample_order = shuffle(
+                run.sample_idx, random_state=self._random_state
+            )
+        ws = run.workspace
+        accumulated_loss = 0.0
+        for batch_slice in gen_batches(run.n_samples, run.batch_size):
+            rows = run.sample_idx[batch_slice] if self.shuffle else batch_slice
+            if run.train_rows is not None:
+                rows = run.train_rows[rows]
+            if run.gather:
+                X_batch = ws.X[: batch_slice.stop - batch_slice.start]
+                np.take(X, rows, axis=0, out=X_batch, mode="clip")
+            else:
+                X_batch = X[rows]
+            sw_batch = None if sample_weight is None else sample_weight[rows]
+            batch_loss = self._train_step(run, X_batch, y[rows], sw_batch)
+            accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
+        return self._end_epoch(run, X, y, sample_weight, epoch_ctx,
+                               accumulated_loss / run.n_samples)
+
+    def _train_step(self, run, X_batch, y_batch, sw_batch):
+        """One mini-batch: gradients, then the update. Returns the batch's loss."""
+        ws = run.workspace
+        if ws.dropout_masks is not None:
+            self._draw_dropout_masks(ws, X_batch.shape[0])
+        batch_loss = self._backprop(X_batch, y_batch, sw_batch, ws)
+        if self.max_gradient_norm is not None:
+            _clip_by_norm(ws.grads, self.max_gradient_norm)
+        if self.weight_decay:
+            run.coefs *= 1.0 - run.optimizer.learning_rate * self.weight_decay
+        run.optimizer.update_params(self._params, ws.grads)
+        if self._layout.batch_norm:
+            self._update_running_statistics(ws, self.batch_norm_momentum)
+        return batch_loss
+
+    def _end_epoch(self, run, X, y, sample_weight, epoch_ctx, loss):
+        """Record the epoch, tell the callbacks; True if training stops."""
+        self.n_iter_ += 1
+        self.loss_ = loss
+        self.t_ += run.n_samples
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+        diverged = not np.isfinite(self.loss_)  # reported by _fit
+        if not diverged:
+            if self.early_stopping:
+                self._record_validation(X, y, sample_weight, run.val_rows)
+            else:
+                self._update_no_improvement_count(self.loss_curve_[-1])
+            run.optimizer.iteration_ends(self.t_)
+        # a callback reads loss_curve_ and validation_scores_, and may stop
+        stop = epoch_ctx.call_on_fit_task_end(
+            estimator=self, X=X, y=y, reconstruction_attributes=self._fitted_attributes,
+        )
+        if diverged or stop or self._plateau_stops(run.optimizer):
+            self._stopped_early = True
+            return True
+        if run.incremental:
+            return True
+        if self.n_iter_ == self.max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                "optimization hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+            )
+        return False
+
+    def _plateau_stops(self, optimizer):
+        """After too many epochs without improvement: stop, or (the
+        ``"adaptive"`` schedule) divide the rate and go on."""
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        what = (
+            f"Validation {self.early_stopping_on}" if self.early_stopping
+            else "Training loss"
+        )
+        msg = (
+            f"{what} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if optimizer.trigger_stopping(msg, self.verbose):
+            return True
+        self._no_improvement_count = 0
+        return False
 
     def _update_no_improvement_count(self, loss):
         if loss > self.best_loss_ - self.tol:
