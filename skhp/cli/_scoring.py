@@ -38,8 +38,8 @@ POS_LABEL_SCORERS = {
     ),
     "neg_brier_score": (brier_score_loss, "predict_proba", False),
 }
-# Labels under which scikit-learn's default pos_label=1 names a class.
-_DEFAULT_POSITIVE = ({0, 1}, {-1, 1}, {1})
+# Binary labels under which scikit-learn's default pos_label=1 names a class.
+_DEFAULT_POSITIVE = ({0, 1}, {-1, 1})
 
 
 class ScoringError(ValueError):

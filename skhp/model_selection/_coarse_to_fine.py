@@ -90,12 +90,14 @@ def _evaluate_surviving_lost_workers(run, label, **kwargs):
             )
 
 
-def _warn_every_fit_failed(label, exc):
-    """Report a batch in which every fit failed, and go on.
+def _every_fit_failed(ledger, label, exc):
+    """Keep and report a batch in which every fit failed, and go on.
 
     scikit-learn raises then; a search of several batches goes on (a later
-    round may fit), so it warns with the same count and errors instead.
+    round may fit), so it warns with the same count and errors instead, and
+    raises ``exc`` only if no batch fits at all.
     """
+    ledger.all_failed_error = exc
     warnings.warn(f"In {label}: {str(exc).strip()}", FitFailedWarning)
 
 
@@ -795,8 +797,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         except ValueError as exc:
             if not all_fits_failed(exc):
                 raise
-            ledger.all_failed_error = exc
-            _warn_every_fit_failed(label, exc)
+            _every_fit_failed(ledger, label, exc)
             return failed_fit_results(
                 len(params) * self.n_splits_, str(exc), self.error_score,
                 self._metric_names(), self.return_train_score,
@@ -856,8 +857,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         except ValueError as exc:
             if not all_fits_failed(exc):
                 raise
-            self._ledger.all_failed_error = exc
-            _warn_every_fit_failed(label, exc)
+            _every_fit_failed(self._ledger, label, exc)
         fold_models = [
             [model for _, model in returned[c * n_splits : (c + 1) * n_splits]]
             for c in range(len(params))

@@ -632,7 +632,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         if incremental:
             n_epochs = 1
         elif continuing:
-            n_epochs = 0 if getattr(self, "_stopped_early", False) else max(0, self.max_iter - self.n_iter_)
+            n_epochs = self._epochs_left()
         else:
             n_epochs = self.max_iter
         callback_ctx = init_callback_context(self, max_subtasks=n_epochs if stochastic else 0)
@@ -875,8 +875,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         )
         if continuing:
             # The epochs a straight fit of max_iter epochs would still run.
-            stopped = getattr(self, "_stopped_early", False)
-            n_epochs = 0 if stopped else max(0, self.max_iter - self.n_iter_)
+            n_epochs = self._epochs_left()
         else:
             self.n_iter_ = 0
             n_epochs = self.max_iter
@@ -887,6 +886,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             gather=gather, n_epochs=n_epochs,
             coefs=self._params[: self._layout.n_coef], incremental=incremental,
         )
+
+    def _epochs_left(self):
+        """Epochs a continued fit runs: those a straight fit of ``max_iter``
+        epochs would still run (none after it stopped early)."""
+        if getattr(self, "_stopped_early", False):
+            return 0
+        return max(0, self.max_iter - self.n_iter_)
 
     def _run_epoch(self, run, X, y, sample_weight, callback_ctx):
         """One pass over the training rows; True if training stops after it."""
