@@ -325,11 +325,20 @@ def test_estimate_counts_the_fits_on_the_cores_and_the_refits():
     line = _estimate(cost, plain, 30, 2, 10_000, 6_667, plots=False)
     assert line == ("Estimated time: about 2 minutes on 2 cores (one fit of 30 epochs: "
                     "about 2.0 s)")
-    # With rungs: as expected if they prune from round 1, and at most
+    # With rungs: the middle of the time if they prune from round 1 on
+    # (40 s) and of the time if none does (2 minutes)
     rungs = Plan(Work(120, 90 * 30), Work(60, 30 * 30), [10, 30])
     line = _estimate(cost, rungs, 30, 2, 10_000, 6_667, plots=False)
-    assert line.startswith("Estimated time: about 40 s if the rungs prune from round 1 "
-                           "on (up to 2 minutes if none does) on 2 cores")
+    assert line.startswith("Estimated time: about 64 s (40 s if the rungs prune from "
+                           "round 1 on, 2 minutes if none does) on 2 cores")
+    # The zoomed rounds' epochs, and the refit of the best candidate, at their
+    # own cost: 60 fits of 30 epochs at 0.2 s an epoch instead of 0.05 s
+    zoomed = Plan(*[Work(90, 90 * 30, 60 * 30)] * 2, [30])
+    line = _estimate(cost._replace(zoomed_per_epoch=0.2), zoomed, 30, 2, 10_000, 6_667,
+                     plots=False)
+    # (45 + 30 * 30 * 0.05 + 60 * 30 * 0.2) / 2 + (0.5 + 30 * 0.2) * 1.5 = 232 s
+    assert line.startswith("Estimated time: about 4 minutes on 2 cores (one fit of "
+                           "30 epochs: about 2.0 s)")
     # A resumed run counts what is left; long runs say how to shorten them.
     half = _estimate(cost, plain, 30, 2, 10_000, 6_667, plots=False, left=0.5)
     assert half.startswith("Estimated time: about 48 s")
@@ -347,7 +356,7 @@ def test_a_fit_costs_its_set_up_once_and_each_epoch():
     estimator = _factory.make_estimator("classification", max_iter=30, random_state=0)
     space = {"mlp__alpha": loguniform(1e-5, 1e-3)}
     cost = _time_per_fit(estimator, space, X, y, 1000, seed=0)
-    assert cost.fixed >= 0 and cost.per_epoch > 0
+    assert cost.fixed >= 0 and cost.zoomed_per_epoch >= cost.per_epoch > 0
     import time
 
     net = estimator.set_params(mlp__alpha=1e-4, mlp__tol=0, mlp__n_iter_no_change=100)
@@ -448,14 +457,16 @@ def test_halving_is_left_out_where_its_rungs_cannot_be_judged():
 
     assert not halving_can_run(8, 2) and halving_can_run(10, 2) and halving_can_run(30, 3)
     args = build_parser().parse_args(["tune", "--n-iter", "8", "--n-rounds", "2", "--cv", "2"])
-    assert _plan(args, 9) == ((16, 16 * 9), (16, 16 * 9), [9])
+    # (round 1's 4 candidates, 2 folds, 9 epochs: zoomed)
+    assert _plan(args, 9) == ((16, 16 * 9, 8 * 9), (16, 16 * 9, 8 * 9), [9])
     args = build_parser().parse_args(["tune", "--n-iter", "10", "--n-rounds", "2", "--cv", "2"])
     plan = _plan(args, 9)
     assert plan.rungs == [3, 9]
     # at most: no rung prunes; the last round's top rung trains straight
-    assert plan.most == (2 * 10 * 2, (5 * 9 + 5 * (3 + 9)) * 2)
+    assert plan.most == (2 * 10 * 2, (5 * 9 + 5 * (3 + 9)) * 2, 5 * (3 + 9) * 2)
     # expected: round 1 keeps 2 of its 5 candidates for the top rung
-    assert plan.expected == ((5 + 5 + 5 + 2) * 2, (5 * 9 + 5 * 3 + 2 * 9) * 2)
+    assert plan.expected == ((5 + 5 + 5 + 2) * 2, (5 * 9 + 5 * 3 + 2 * 9) * 2,
+                             (5 * 3 + 2 * 9) * 2)
 
 
 def test_fits_failing_at_a_later_rung_are_counted(tmp_path, capsys, monkeypatch):

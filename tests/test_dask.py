@@ -156,7 +156,7 @@ def test_killed_worker_changes_nothing(client, data):
 
 
 def test_a_round_that_lost_work_runs_again():
-    from skhp.model_selection._coarse_to_fine import _evaluate_surviving_lost_workers
+    from skhp.model_selection._evaluate import _surviving_lost_workers
 
     class FutureCancelledError(Exception):
         __module__ = "distributed.client"
@@ -170,7 +170,7 @@ def test_a_round_that_lost_work_runs_again():
         return {"params": ["a"]}
 
     with pytest.warns(UserWarning, match="lost work during round 4, rung 1"):
-        result = _evaluate_surviving_lost_workers(flaky, "round 4, rung 1", callback_ctx="ctx")
+        result = _surviving_lost_workers(flaky, "round 4, rung 1", callback_ctx="ctx")
     assert result == {"params": ["a"]}
     assert calls == ["ctx", None, None]
 
@@ -178,4 +178,4 @@ def test_a_round_that_lost_work_runs_again():
         raise ValueError("a real error")
 
     with pytest.raises(ValueError, match="a real error"):
-        _evaluate_surviving_lost_workers(broken, "round 0", callback_ctx=None)
+        _surviving_lost_workers(broken, "round 0", callback_ctx=None)

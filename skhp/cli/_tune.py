@@ -45,6 +45,7 @@ from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.cli._table import load_csv
 from skhp.inspection import hyperparameter_importance, refit_for_curves
 from skhp.model_selection._resources import n_promoted, rung_resources
+from skhp.model_selection._rounds import Round, format_rows, rows_of
 from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
 
@@ -217,10 +218,12 @@ def _backend(args):
 
 
 class Work(NamedTuple):
-    """What a search's fits add up to: their number and their epochs."""
+    """What a search's fits add up to: their number and their epochs, of
+    which ``zoomed_epochs`` in the rounds after the first."""
 
     n_fits: int
     n_epochs: int
+    zoomed_epochs: int = 0
 
 
 class Plan(NamedTuple):
@@ -238,25 +241,25 @@ def _rounds_work(sizes, rungs, cv, pruning_from):
     ``pruning_from`` on keep a third of each rung. A promoted candidate trains
     on from its last rung: its fit at a later rung costs the new epochs only
     (the search's very last rung trains straight)."""
-    n_fits = n_epochs = 0
+    n_fits, n_epochs = 0, [0] * len(sizes)
     for r, size in enumerate(sizes):
         alive, previous = size, 0
         for k, resource in enumerate(rungs):
             last = r == len(sizes) - 1 and k == len(rungs) - 1
             n_fits += alive
-            n_epochs += alive * (resource if last else resource - previous)
+            n_epochs[r] += alive * (resource if last else resource - previous)
             previous = resource
             if r >= pruning_from:
                 alive = n_promoted(alive, 3)
-    return Work(n_fits * cv, n_epochs * cv)
+    return Work(n_fits * cv, sum(n_epochs) * cv, sum(n_epochs[1:]) * cv)
 
 
 def _plan(args, max_iter):
     """The fits of the search, at most and as expected (a :class:`Plan`)."""
-    if args.no_halving or not _factory.halving_can_run(args.n_iter, args.n_rounds):
-        work = Work(args.n_iter * args.cv, args.n_iter * args.cv * max_iter)
-        return Plan(work, work, [max_iter])
     sizes = round_sizes(args.n_iter, args.n_rounds)
+    if args.no_halving or not _factory.halving_can_run(args.n_iter, args.n_rounds):
+        work = _rounds_work(sizes, [max_iter], args.cv, pruning_from=len(sizes))
+        return Plan(work, work, [max_iter])
     rungs = rung_resources(1, max_iter, 3, max(sizes))
     never = len(sizes)
     return Plan(
@@ -438,22 +441,31 @@ def _n_workers(args, n_jobs):
 
 
 class FitCost(NamedTuple):
-    """Seconds of a fit: ``fixed`` (set-up, scoring) plus ``per_epoch`` each epoch."""
+    """Seconds of a fit: ``fixed`` (set-up, scoring) plus ``per_epoch`` each
+    epoch, ``zoomed_per_epoch`` in the rounds after the first."""
 
     fixed: float
     per_epoch: float
+    zoomed_per_epoch: float = None
 
     def seconds(self, work):
         """Seconds of ``work`` (:class:`Work`) on one core."""
-        return work.n_fits * self.fixed + work.n_epochs * self.per_epoch
+        zoomed = self.per_epoch if self.zoomed_per_epoch is None else self.zoomed_per_epoch
+        return (work.n_fits * self.fixed
+                + (work.n_epochs - work.zoomed_epochs) * self.per_epoch
+                + work.zoomed_epochs * zoomed)
 
 
 def _short_fits(estimator, params, X, y):
-    """Seconds of fits of 1 and 3 epochs of a candidate, None if it fails."""
+    """Seconds of fits of 1 and 3 epochs of a candidate, None if it fails.
+
+    An untimed epoch first: a fresh worker's first fit pays for its imports
+    and allocations, which made the epochs look 30% cheaper than they are.
+    """
     times = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for epochs in (1, 3):
+        for epochs in (1, 1, 3):
             net = clone(estimator).set_params(**params)
             net.set_params(**{f"{_factory.STEP}__max_iter": epochs})
             started = time.perf_counter()
@@ -462,10 +474,10 @@ def _short_fits(estimator, params, X, y):
             except Exception:  # a failing candidate: the search reports it
                 return None
             times.append(time.perf_counter() - started)
-    return times
+    return times[1:]
 
 
-def _time_per_fit(estimator, space, X, y, n_train, seed, n_jobs=1, n_draws=5):
+def _time_per_fit(estimator, space, X, y, n_train, seed, n_jobs=1, n_draws=6):
     """What a cross-validation fit costs, from short fits of a few candidates.
 
     Each of ``n_draws`` candidates drawn from the space trains 1, then 3
@@ -474,8 +486,13 @@ def _time_per_fit(estimator, space, X, y, n_train, seed, n_jobs=1, n_draws=5):
     alone, times the epochs, counted its set-up in every epoch: 3x the time
     on digits). They run on ``n_jobs`` processes, as the search's fits will:
     fits side by side share the memory and the caches, and take longer than
-    one alone (1.7x for two on digits). A :class:`FitCost`, None if no
-    candidate fits.
+    one alone (1.7x for two on digits).
+
+    The rounds after the first zoom in on the best candidates, and those
+    train more per epoch (smaller batches, wider layers: on digits the
+    epochs of round 2 cost 2x those of round 0); their epochs are charged at
+    the mean of the costlier half of the draws. A :class:`FitCost`, None if
+    no candidate fits.
     """
     rows = np.random.default_rng(seed).permutation(len(y))[:n_train]
     X_fold = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
@@ -490,7 +507,9 @@ def _time_per_fit(estimator, space, X, y, n_train, seed, n_jobs=1, n_draws=5):
         costs.append((max(times[0] - per_epoch, 0.0), per_epoch))
     if not costs:
         return None
-    return FitCost(*np.mean(costs, axis=0))
+    fixed, per_epoch = np.mean(costs, axis=0)
+    epochs = np.sort([c[1] for c in costs])
+    return FitCost(fixed, per_epoch, float(epochs[len(epochs) // 2:].mean()))
 
 
 def _format_duration(seconds):
@@ -512,25 +531,30 @@ def _estimate(cost, plan, max_iter, n_workers, n_samples, n_train, plots, left=1
     text = f"one fit of {plural(max_iter, 'epoch')}: about {per_fit:.1f} s"
     if n_workers is None:
         return f"Estimated time: {text}, {plan.most.n_fits} fits on the Dask cluster"
-    # The refit, and the learning curves' two fits, on the whole training set.
-    refits = (1 + 2 * plots) * per_fit * n_samples / n_train
+    # The refit, and the learning curves' two fits, of the best candidate (a
+    # zoomed one) on the whole training set.
+    best_fit = cost.seconds(Work(1, max_iter, zoomed_epochs=max_iter))
+    refits = (1 + 2 * plots) * best_fit * n_samples / n_train
 
     def seconds(work):
         return left * cost.seconds(work) / n_workers + refits
 
     cores = f"{n_workers} core{'s' if n_workers > 1 else ''}"
-    line = f"Estimated time: about {_format_duration(seconds(plan.expected))}"
+    low, high = seconds(plan.expected), seconds(plan.most)
+    # Whether the rungs prune is known only once round 0 is scored: the
+    # middle of the two (geometrically), and both.
+    line = f"Estimated time: about {_format_duration(np.sqrt(low * high))}"
     if plan.most != plan.expected:
-        line += (f" if the rungs prune from round 1 on (up to "
-                 f"{_format_duration(seconds(plan.most))} if none does)")
+        line += (f" ({_format_duration(low)} if the rungs prune from round 1 on, "
+                 f"{_format_duration(high)} if none does)")
     line += f" on {cores} ({text})"
-    if seconds(plan.expected) > 15 * 60:
+    if np.sqrt(low * high) > 15 * 60:
         line += "; --max-samples or --max-iter make it shorter"
     return line
 
 
 def _read_checkpoint(path):
-    """The rounds a checkpoint holds (a list of dicts), or None.
+    """The rounds a checkpoint holds (a list of ``Round``), or None.
 
     The file is read as CoarseToFineSearchCV writes it (see
     skhp/model_selection/_checkpoint.py), to list the candidates of a stopped
@@ -540,31 +564,21 @@ def _read_checkpoint(path):
     try:
         with open(path, "rb") as f:
             payload = pickle.load(f)
-        return list(payload["rounds"])
+        rounds = list(payload["rounds"])
     except Exception:
         return None
+    # (another version's rounds: the search says so when it starts)
+    return rounds if all(isinstance(r, Round) for r in rounds) else None
 
 
 def _checkpoint_results(search, rounds):
-    """``cv_results_`` of the candidates that finished in these rounds, or None.
-
-    A round keeps its evaluated rows in ``row_params`` (``params`` in format 2),
-    their raw fit results in ``out``, and its extra columns (``round``...) in
-    ``more_results``; the search formats them as it formats its own.
-    """
-    params, out, more = [], [], {}
-    for record in rounds or []:
-        rows = record.get("row_params", record.get("params", []))
-        params += rows
-        out += record["out"]
-        for key, values in record.get("more_results", {}).items():
-            more.setdefault(key, []).extend(values)
-    if not params or len(out) % len(params):
+    """``cv_results_`` of the candidates that finished in these rounds, or None."""
+    params, out, more = rows_of(rounds or [])
+    if not params:
         return None
-    more = {k: v for k, v in more.items() if len(v) == len(params)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return search._format_results(params, len(out) // len(params), out, more)
+        return format_rows(search, len(out) // len(params), params, out, more)
 
 
 def _fit(search, X, y):
@@ -644,11 +658,11 @@ def _done(rounds, n_rounds, n_rungs):
     """What a checkpoint's rounds finished, said the same way everywhere:
     ``"1 of 3 rounds finished, and 2 of round 1's 3 rungs"``."""
     rounds = rounds or []
-    complete = sum(bool(r.get("complete", True)) for r in rounds)
+    complete = sum(r.complete for r in rounds)
     text = f"{complete} of {plural(n_rounds, 'round')} finished"
-    partial = [r for r in rounds if not r.get("complete", True)]
+    partial = [r for r in rounds if not r.complete]
     if partial and n_rungs > 1:
-        rungs = len(partial[0].get("rung_members", []))
+        rungs = len(partial[0].rungs)
         text += f", and {rungs} of round {complete}'s {plural(n_rungs, 'rung')}"
     return text
 
@@ -662,7 +676,7 @@ def _interrupted(args, search, run, out, checkpoint, elapsed, n_rungs):
     except Exception as exc:  # a checkpoint this version cannot read back
         print(f"note: cannot list the finished candidates: {exc}")
     _remove_stale_outputs(out)
-    n_rounds = sum(bool(r.get("complete", True)) for r in rounds or [])
+    n_rounds = sum(r.complete for r in rounds or [])
     written = []
     print(f"\nInterrupted after {elapsed:.0f} s, "
           f"{_done(rounds, args.n_rounds, n_rungs)}.")
@@ -791,7 +805,7 @@ def tune(args):
         # decides whether the checkpoint is of this run).
         left = 1.0
         if found:
-            done = sum(len(r["params"]) for r in found if r.get("complete", True))
+            done = sum(len(r.params) for r in found if r.complete)
             left = max(args.n_iter - done, 0) / args.n_iter
         line = _estimate(
             cost, plan, max_iter,

@@ -22,8 +22,9 @@ from .._compat import JoblibNumpyHasher
 _FORMAT = "skhp.CoarseToFineSearchCV checkpoint"
 # 2: distributions are fingerprinted by content, not by family and arguments
 # (or by a repr, which may hold a memory address).
-# 3: a round holds its rungs, and is saved after each one (new_round).
-_VERSION = 3
+# 3: a round holds its rungs, and is saved after each one.
+# 4: a round is a Round (skhp/model_selection/_rounds.py), its rows in its rungs.
+_VERSION = 4
 
 
 class _ContentHasher(JoblibNumpyHasher):
@@ -78,77 +79,6 @@ def _describe_distribution(value):
     # The repr, less any memory address, for what __dict__ does not hold (slots).
     text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
     return ("attributes", _qualified_name(type(value)), text, attributes)
-
-
-def new_round(proposals, report, sampler_state, origins=None, region_of=None):
-    """The record of a round, as the checkpoint keeps it, before any fit.
-
-    Parameters
-    ----------
-    proposals : list of (subspace, u, params)
-        The round's candidates.
-    report : dict
-        Its public description (``rounds_``).
-    sampler_state : object
-        The zoom sampler's state after proposing them.
-    origins, region_of : list, default=None
-        Where each candidate came from (``ZoomSampler.propose``'s report);
-        unknown (``"design"``, -1) if None.
-
-    Returns
-    -------
-    dict
-        ``params``, ``subspaces``, ``units``, ``report``, ``sampler_state``,
-        ``origins``, ``region_of``;
-        the rows evaluated so far (``row_params``, ``out``, ``more_results``:
-        a candidate at one rung each, the resource in its parameters); per
-        rung done, the candidates it evaluated (``rung_members``, indices into
-        ``params``) and their mean scores (``rung_scores``); per candidate, the
-        highest rung it reached (``levels``) and its score there (``scores``);
-        and whether every rung is done (``complete``).
-    """
-    n = len(proposals)
-    return {
-        "params": [p for _, _, p in proposals],
-        "subspaces": [s for s, _, _ in proposals],
-        "units": [u for _, u, _ in proposals],
-        "report": report,
-        "sampler_state": sampler_state,
-        "origins": list(origins) if origins is not None else ["design"] * n,
-        "region_of": list(region_of) if region_of is not None else [-1] * n,
-        "row_params": [],
-        "out": [],
-        "more_results": {},
-        "rung_members": [],
-        "rung_scores": [],
-        "levels": [-1] * n,
-        "scores": [float("nan")] * n,
-        "complete": False,
-    }
-
-
-def reopen_last_rung(record):
-    """A copy of a round's record without its last rung, to evaluate it again.
-
-    The search re-runs the last batch of a finished search restored from its
-    checkpoint (scikit-learn's search must evaluate at least one batch).
-    """
-    n_rows = len(record["rung_members"][-1])
-    n_out = len(record["out"]) * n_rows // max(len(record["row_params"]), 1)
-    kept_rows = len(record["row_params"]) - n_rows
-    reopened = dict(record)
-    reopened["row_params"] = record["row_params"][:kept_rows]
-    reopened["out"] = record["out"][: len(record["out"]) - n_out]
-    reopened["more_results"] = {
-        key: values[:kept_rows] for key, values in record["more_results"].items()
-    }
-    reopened["rung_members"] = record["rung_members"][:-1]
-    reopened["rung_scores"] = record["rung_scores"][:-1]
-    reopened["complete"] = False
-    # levels and scores are rebuilt from the rungs as they are evaluated
-    n = len(record["params"])
-    reopened["levels"], reopened["scores"] = [-1] * n, [float("nan")] * n
-    return reopened
 
 
 def describe_space(param_distributions):

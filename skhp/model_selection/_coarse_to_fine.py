@@ -1,184 +1,37 @@
 """CoarseToFineSearchCV: sample on the right scale, zoom in, round after round."""
 
-import asyncio
-import concurrent.futures
 import os
 import warnings
-from collections import Counter
 from numbers import Integral, Real
 
 import joblib
 import numpy as np
 
-from sklearn.base import clone, is_classifier
-from sklearn.exceptions import FitFailedWarning
-from sklearn.utils import check_random_state, indexable
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.base import is_classifier
+from sklearn.utils import check_random_state
 
 from .._compat import (
-    NON_FINITE_SCORES_WARNING,
     BaseSearchCV,
     Interval,
     StrOptions,
     _fit_context,
     _yields_constant_splits,
-    all_fits_failed,
-    check_method_params,
     checked_cv,
-    failed_fit_results,
-    format_search_results,
-    insert_error_scores,
     num_samples,
-    search_fit_context,
-    warn_or_raise_about_fit_failures,
 )
 from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._resources import (
     MIN_CALIBRATION_CANDIDATES,
     ResourceSchedule,
-    calibrate_pruning,
     calibration_can_prune,
-    continuation_params,
-    fit_and_score_continuing,
-    n_promoted,
-    rank_across_rungs,
-    rank_rows_by_rung,
     rung_resources,
 )
+from ._rounds import _rank_rows_by_rung
+from ._search_run import SearchRun
 from ._sharing import shared_with_workers
 from ._space import _ENUMERATE_LIMIT, SearchSpace
 from ._zoom import ZoomSampler, region_unit_bounds, round_sizes
-
-
-# A round whose cluster lost work (a killed Dask worker, say) is run again
-# this many times before the error is passed on.
-_LOST_WORK_RETRIES = 3
-
-
-def _lost_work(exc):
-    """Whether ``exc`` says the cluster lost work, rather than a fit failing.
-
-    Dask raises these when a worker dies holding a task's result or the only
-    copy of scattered data; the same candidates can simply be run again.
-    """
-    if isinstance(exc, (concurrent.futures.CancelledError, asyncio.CancelledError)):
-        return True
-    return type(exc).__module__.split(".")[0] == "distributed"
-
-
-def _evaluate_surviving_lost_workers(run, label, **kwargs):
-    """``run(**kwargs)``, run again when the cluster loses work.
-
-    A batch (``BaseSearchCV``'s ``evaluate_candidates``, or a rung the search
-    fits itself) records nothing until all of its fits have returned, so
-    running it again neither loses nor duplicates candidates, and the fits
-    (seeded) give the same results. A callback context takes each fit once,
-    so the re-run reports no progress.
-    """
-    for attempt in range(_LOST_WORK_RETRIES + 1):
-        try:
-            return run(**kwargs)
-        except Exception as exc:
-            if attempt == _LOST_WORK_RETRIES or not _lost_work(exc):
-                raise
-            kwargs["callback_ctx"] = None
-            warnings.warn(
-                f"The cluster lost work during {label} "
-                f"({type(exc).__name__}: {exc}); running it again.",
-                UserWarning,
-            )
-
-
-def _every_fit_failed(ledger, label, exc):
-    """Keep and report a batch in which every fit failed, and go on.
-
-    scikit-learn raises then; a search of several batches goes on (a later
-    round may fit), so it warns with the same count and errors instead, and
-    raises ``exc`` only if no batch fits at all.
-    """
-    ledger.all_failed_error = exc
-    warnings.warn(f"In {label}: {str(exc).strip()}", FitFailedWarning)
-
-
-def _rank_rows_by_rung(results):
-    """With rungs, rank 1 goes to the best row at ``max_resources`` (in place)."""
-    if "n_resources" in results:
-        for key in [k for k in results if k.startswith("rank_test_")]:
-            scores = results["mean_test_" + key[len("rank_test_"):]]
-            results[key] = rank_rows_by_rung(results["n_resources"], scores)
-    return results
-
-
-class _Ledger:
-    """Every row of ``cv_results_`` so far, and the batch in flight.
-
-    A row is a candidate at one rung (one row per candidate without a
-    resource). ``pending`` is the number of rows of the batch
-    ``evaluate_candidates`` is running (None when the search fits a batch
-    itself), ``pending_more`` their extra columns.
-    """
-
-    def __init__(self):
-        self.params, self.out = [], []
-        self.more = {}
-        self.pending, self.pending_more = None, None
-        self.final_batch = False
-        self.last_out, self.last_results = None, None
-        self.last_batch_was_brief = False
-        self.rounds_running = True
-        self.any_success, self.all_failed_error = False, None
-        # whether BaseSearchCV is evaluating a row the ledger holds again
-        self.replaying = False
-
-    def add(self, params, out, more):
-        self.params.extend(params)
-        self.out.extend(out)
-        self.any_success = self.any_success or any(
-            o.get("fit_error") is None for o in out
-        )
-        for key, values in more.items():
-            self.more.setdefault(key, []).extend(values)
-
-    def outs_at(self, n_resources, n_splits):
-        """The raw results of every fit of the rows at ``n_resources``."""
-        return [
-            o
-            for i, resources in enumerate(self.more.get("n_resources", []))
-            if resources == n_resources
-            for o in self.out[i * n_splits : (i + 1) * n_splits]
-        ]
-
-    def first_success_from_scratch(self, n_splits):
-        """The first row with a successful fit that was fitted from scratch
-        (at the first rung: later rungs may continue earlier fits), as a batch
-        of one candidate ``(params, more)``; None if there is none."""
-        rung = self.more.get("rung")
-        for i, params in enumerate(self.params):
-            if rung is not None and rung[i] != 0:
-                continue
-            if any(o.get("fit_error") is None
-                   for o in self.out[i * n_splits:(i + 1) * n_splits]):
-                return [params], {key: [values[i]] for key, values in self.more.items()}
-        return None
-
-    def format(self, search, n_splits, params=(), out=(), more=None, brief=False):
-        """cv_results_ of every row so far and of the given new ones; ``brief``
-        leaves out the param_* columns (only the scores are read before the
-        last batch, and these columns are most of the formatting time)."""
-        more = more or {}
-        all_params = self.params + list(params)
-        columns = {key: self.more.get(key, []) + list(more.get(key, []))
-                   for key in {*self.more, *more}}
-        results = format_search_results(
-            search,
-            [{}] * len(all_params) if brief else all_params,
-            n_splits,
-            self.out + list(out),
-            columns,
-        )
-        results["params"] = all_params
-        return _rank_rows_by_rung(results)
 
 
 class CoarseToFineSearchCV(BaseSearchCV):
@@ -537,7 +390,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
     # run, the results of an earlier fit: a re-tune would send the last refitted
     # network and cv_results_ with every batch.
     _in_fit_attributes = (
-        "_fit_inputs", "_task_X", "_fit_state_cache", "_ledger", "_progress_position",
+        "_fit_inputs", "_task_X", "_rounds_running", "_batch", "_progress_position",
     )
     # Set once the rounds are over, by _run_search and then BaseSearchCV.fit.
     _results_of_a_fit = (
@@ -549,8 +402,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object's is __dict__ itself
-        ledger = state.get("_ledger")
-        if ledger is not None and ledger.rounds_running:
+        if state.get("_rounds_running"):
             for name in self._results_of_a_fit:
                 state.pop(name, None)
         for name in self._in_fit_attributes:
@@ -590,7 +442,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             self.__dict__.pop(name, None)
         # Kept for the checkpoint fingerprint only; dropped once fit is done.
         self._fit_inputs = (X, y, params)
-        self._ledger = self._fit_state_cache = None
+        self._rounds_running, self._batch = True, None
         try:
             # X goes to the workers once, not with every batch of tasks. Ctrl-C
             # in a fit stops the search (a network would otherwise end its
@@ -604,7 +456,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             return self
         finally:
             del self._fit_inputs
-            self._ledger = self._fit_state_cache = self._task_X = None
+            self._rounds_running = self._batch = self._task_X = None
 
     def _check_cv_gives_constant_splits(self, cv):
         """Refuse a cv whose folds change from one call of ``split`` to the next.
@@ -631,28 +483,18 @@ class CoarseToFineSearchCV(BaseSearchCV):
             )
 
     # -- BaseSearchCV hooks ---------------------------------------------------
-    # BaseSearchCV keeps its own list of evaluated candidates, but rounds restored
-    # from a checkpoint, rounds in which every fit failed (BaseSearchCV raises
-    # for those) and rungs of continued training (fitted by the search itself)
-    # never go through it. The search keeps a ledger of every row and formats
-    # cv_results_ from it, taking only the newest batch from BaseSearchCV.
+    # BaseSearchCV formats each batch it evaluates with the rows it has seen
+    # itself; the search's rows are in its rounds (restored from a checkpoint,
+    # fitted by the search itself, or failed). While a batch is in its hands,
+    # ``_batch`` (a BaseBatch) formats them all, and keeps the batch's raw
+    # results for the round: scikit-learn gives them to no other method.
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        ledger = getattr(self, "_ledger", None)
-        if ledger is None or ledger.pending is None:
+        batch = getattr(self, "_batch", None)
+        if batch is None:
             return _rank_rows_by_rung(
                 super()._format_results(candidate_params, n_splits, out, more_results)
             )
-        n_new = ledger.pending
-        if ledger.replaying:  # rows the ledger holds already
-            ledger.last_results = ledger.format(self, n_splits)
-            return ledger.last_results
-        ledger.last_out = list(out[len(out) - n_new * n_splits :])
-        ledger.last_results = ledger.format(
-            self, n_splits,
-            list(candidate_params)[len(candidate_params) - n_new :],
-            ledger.last_out, ledger.pending_more, brief=not ledger.final_batch,
-        )
-        return ledger.last_results
+        return batch.format(self, candidate_params, n_splits, out)
 
     def _select_best_index(self, refit, refit_metric, results):
         """The best row at ``max_resources``: a candidate stopped at a lower
@@ -663,58 +505,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
         top = np.flatnonzero(results["n_resources"] == np.max(results["n_resources"]))
         ranks = np.asarray(results[f"rank_test_{refit_metric}"])[top]
         return int(top[np.argmin(ranks)])
-
-    def _complete_last_results(self):
-        """Make the results BaseSearchCV took last whole, in place.
-
-        BaseSearchCV reads the results of its last ``evaluate_candidates`` call
-        after the rounds: for best_index_, a callable refit, cv_results_ and the
-        callbacks at the end of fit. They lack the param_* columns unless that
-        call was the search's last batch, and the rows evaluated after it
-        (rungs the search fitted itself, trailing rounds in which every fit
-        failed). Those rows are appended; best_index_ then picks from all.
-        """
-        ledger = self._ledger
-        results = ledger.last_results
-        appended = len(ledger.params) > len(results["params"])
-        if not (ledger.last_batch_was_brief or appended):
-            return
-        with warnings.catch_warnings():
-            if not appended:
-                # The same scores were formatted, and warned about, already.
-                warnings.filterwarnings(
-                    "ignore", message=NON_FINITE_SCORES_WARNING, category=UserWarning
-                )
-            whole = ledger.format(self, self.n_splits_)
-        results.clear()
-        results.update(whole)
-
-    def _metric_names(self):
-        """The metrics of a multi-metric search, None for one metric."""
-        outs = self._ledger.out
-        if outs and isinstance(outs[0]["test_scores"], dict):
-            return list(outs[0]["test_scores"])
-        if isinstance(self.scoring, dict):
-            return list(self.scoring)
-        if isinstance(self.scoring, (list, tuple, set)):
-            return list(self.scoring)
-        return None
-
-    def _mean_scores(self, out, n_candidates):
-        """Each candidate's mean test score on the metric the zoom follows."""
-        if not out:
-            return np.full(n_candidates, np.nan)
-        first = out[0]["test_scores"]
-        if isinstance(first, dict):
-            if isinstance(self.refit, str) and self.refit in first:
-                key = self.refit
-            else:
-                key = next(iter(first))
-            values = [o["test_scores"][key] for o in out]
-        else:
-            values = [o["test_scores"] for o in out]
-        values = np.asarray(values, dtype=float).reshape(n_candidates, -1)
-        return values.mean(axis=1)
 
     # -- the run ----------------------------------------------------------------
     def _resource_schedule(self, space, sizes):
@@ -762,216 +552,6 @@ class CoarseToFineSearchCV(BaseSearchCV):
             )
         return ResourceSchedule(self.resource, resources, self.factor, n_samples)
 
-    def _fit_state(self):
-        """What the search needs to run fits of its own, as BaseSearchCV.fit does."""
-        X, y, params = self._fit_inputs
-        X, y = indexable(self._task_X, y)
-        params = check_method_params(X, params=params)
-        routed, scorers = search_fit_context(self, params)
-        splits = list(checked_cv(self).split(X, y, **routed.splitter.split))
-        kwargs = dict(
-            scorer=scorers,
-            fit_params=routed.estimator.fit,
-            score_params=routed.scorer.score,
-            return_train_score=self.return_train_score,
-            return_n_test_samples=True,
-            return_times=True,
-            return_parameters=False,
-            error_score=self.error_score,
-            verbose=self.verbose,
-        )
-        return X, y, splits, kwargs
-
-    def _evaluate_with_base_search(self, evaluate_candidates, params, cv, more,
-                                   final, ctx, label):
-        """One batch through BaseSearchCV's ``evaluate_candidates``; its raw
-        results, or failed-fit results if every fit failed."""
-        ledger = self._ledger
-        ledger.pending, ledger.pending_more = len(params), more
-        ledger.final_batch = final
-        try:
-            _evaluate_surviving_lost_workers(
-                lambda **kw: evaluate_candidates(params, cv, **kw),
-                label, more_results=more, callback_ctx=ctx,
-            )
-        except ValueError as exc:
-            if not all_fits_failed(exc):
-                raise
-            _every_fit_failed(ledger, label, exc)
-            return failed_fit_results(
-                len(params) * self.n_splits_, str(exc), self.error_score,
-                self._metric_names(), self.return_train_score,
-            )
-        finally:
-            ledger.pending = None
-        ledger.last_batch_was_brief = not final
-        return ledger.last_out
-
-    def _evaluate_continuing(self, params, models, continuations, quiet, ctx, label):
-        """One rung fitted by the search itself: each fold model of a promoted
-        candidate trained on from the previous rung, the others fitted afresh.
-
-        Returns the raw results, in BaseSearchCV's order (candidate, then
-        fold), and each candidate's fold models (None where a fit failed).
-        """
-        if self._fit_state_cache is None:
-            self._fit_state_cache = self._fit_state()
-        X, y, splits, kwargs = self._fit_state_cache
-        n_splits = len(splits)
-        base = clone(self.estimator)
-
-        def run(callback_ctx):
-            contexts = [None] * (len(params) * n_splits)
-            if callback_ctx is not None:
-                contexts = [
-                    callback_ctx.subcontext(
-                        task_name="candidate-split-evaluation", task_id=t
-                    )
-                    for t in range(len(contexts))
-                ]
-            tasks = (
-                delayed(fit_and_score_continuing)(
-                    None if models[c] is None else models[c][s],
-                    base, X, y,
-                    train=train, test=test,
-                    parameters=candidate,
-                    continuation=continuations[c] or {},
-                    quiet=quiet,
-                    split_progress=(s, n_splits),
-                    candidate_progress=(c, len(params)),
-                    caller=self,
-                    callback_ctx=contexts[c * n_splits + s],
-                    **kwargs,
-                )
-                for c, candidate in enumerate(params)
-                for s, (train, test) in enumerate(splits)
-            )
-            return Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(tasks)
-
-        returned = _evaluate_surviving_lost_workers(run, label, callback_ctx=ctx)
-        out = [result for result, _ in returned]
-        if callable(self.scoring):
-            insert_error_scores(out, self.error_score)
-        try:
-            warn_or_raise_about_fit_failures(out, self.error_score)
-        except ValueError as exc:
-            if not all_fits_failed(exc):
-                raise
-            _every_fit_failed(self._ledger, label, exc)
-        fold_models = [
-            [model for _, model in returned[c * n_splits : (c + 1) * n_splits]]
-            for c in range(len(params))
-        ]
-        fold_models = [None if any(m is None for m in f) else f for f in fold_models]
-        return out, fold_models
-
-    def _run_round(self, record, round_idx, space, schedule, evaluate_candidates,
-                   last_round, search_ctx, save, pruning=frozenset()):
-        """Evaluate a round's remaining rungs, promoting the best of each.
-
-        ``record`` (the round's candidates and the rungs done so far, as a
-        checkpoint keeps them) is completed in place; ``save`` is called after
-        each rung. Rungs in ``pruning`` keep their best ``1 / factor``; the
-        others promote every candidate that fitted.
-        """
-        ledger = self._ledger
-        candidates = record["params"]
-        n_rungs = 1 if schedule is None else schedule.n_rungs
-        continuations = [None] * len(candidates)
-        if schedule is not None and schedule.resource != "n_samples":
-            continuations = [
-                continuation_params(clone(self.estimator).set_params(**c), schedule.resource)
-                for c in candidates
-            ]
-        # The last batch of the search goes through BaseSearchCV (it must
-        # evaluate at least one batch), and so does the last rung of every
-        # round of a finite space, which may run out before the last round.
-        finite = space.size is not None
-        alive = list(range(len(candidates)))
-        models = {}
-        for rung in range(n_rungs):
-            restored = rung < len(record["rung_members"])
-            if restored:  # from a checkpoint
-                alive, scores = record["rung_members"][rung], record["rung_scores"][rung]
-            else:
-                scores = self._evaluate_rung(
-                    record, round_idx, rung, alive, models, continuations, schedule,
-                    evaluate_candidates,
-                    last_rung_by_base=(rung == n_rungs - 1 and (last_round or finite)),
-                    final=(rung == n_rungs - 1 and last_round),
-                    search_ctx=search_ctx,
-                )
-            for i, score in zip(alive, scores):
-                record["levels"][i], record["scores"][i] = rung, float(score)
-            if rung < n_rungs - 1:
-                ranked = sorted(
-                    (i for i, score in zip(alive, scores) if np.isfinite(score)),
-                    key=lambda i: -record["scores"][i],
-                )
-                if rung in pruning:
-                    ranked = ranked[: n_promoted(len(alive), schedule.factor)]
-                alive = sorted(ranked)
-                models = {i: models.get(i) for i in alive}
-            record["complete"] = rung == n_rungs - 1 or not alive
-            if not restored:
-                save()
-            if record["complete"]:
-                break
-
-    def _evaluate_rung(self, record, round_idx, rung, alive, models, continuations,
-                       schedule, evaluate_candidates, last_rung_by_base, final,
-                       search_ctx):
-        """Evaluate one rung of a round; record its rows. Returns its scores."""
-        candidates = [record["params"][i] for i in alive]
-        more = {
-            "round": [round_idx] * len(alive),
-            "origin": [record["origins"][i] for i in alive],
-            "region": [record["region_of"][i] for i in alive],
-        }
-        params, cv = candidates, checked_cv(self)
-        if schedule is not None:
-            params = schedule.rung_candidates(candidates, rung)
-            cv = schedule.rung_cv(cv, rung, self.random_state)
-            more["rung"] = [rung] * len(alive)
-            more["n_resources"] = [schedule.resources[rung]] * len(alive)
-        conts = [continuations[i] for i in alive]
-        own = not last_rung_by_base and any(c is not None for c in conts)
-        label = f"round {round_idx}" + ("" if schedule is None else f", rung {rung}")
-        if self.verbose > 0 and schedule is not None:
-            print(f"Round {round_idx}, rung {rung}: {len(alive)} candidates at "
-                  f"{schedule.resource}={schedule.resources[rung]}")
-        ctx = None
-        if search_ctx is not None:
-            if schedule is not None:  # for skhp.progress.SearchProgress
-                self._progress_position = (round_idx, rung, schedule.n_rungs)
-            ctx = search_ctx.subcontext(
-                task_name="coarse-to-fine-round" if schedule is None else "coarse-to-fine-rung",
-                max_subtasks=len(alive) * self.n_splits_,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self)
-        if own:
-            out, fold_models = self._evaluate_continuing(
-                params, [models.get(i) for i in alive], conts,
-                quiet=rung < schedule.n_rungs - 1, ctx=ctx, label=label,
-            )
-            for i, fitted, cont in zip(alive, fold_models, conts):
-                models[i] = fitted if cont is not None else None
-        else:
-            out = self._evaluate_with_base_search(
-                evaluate_candidates, params, cv, more, final, ctx, label
-            )
-        if ctx is not None:
-            ctx.call_on_fit_task_end(estimator=self)
-        self._ledger.add(params, out, more)
-        record["row_params"].extend(params)
-        record["out"].extend(out)
-        for key, values in more.items():
-            record["more_results"].setdefault(key, []).extend(values)
-        scores = [float(s) for s in self._mean_scores(out, len(alive))]
-        record["rung_members"].append(list(alive))
-        record["rung_scores"].append(scores)
-        return scores
-
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evaluate the rounds, each zooming on the results of the earlier ones."""
         # Before any fit: BaseSearchCV calls this once it has checked cv.
@@ -979,6 +559,39 @@ class CoarseToFineSearchCV(BaseSearchCV):
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
         schedule = self._resource_schedule(space, sizes)
+        self._warn_if_rungs_cannot_prune(schedule, sizes)
+        seed, seeds, fingerprint, restored = self._start(space, sizes)
+        run = SearchRun(self, evaluate_candidates, space, sizes, schedule, seed,
+                        fingerprint)
+        partial = run.restore(restored)
+        self.n_restored_rounds_ = len(run.rounds)
+        search_ctx = self._search_context(callback_ctx, schedule,
+                                          len(sizes) - len(run.rounds))
+        # Candidates the rounds so far fell short of (a finite space running out)
+        deficit = sum(sizes[: len(run.rounds)]) - len(run.history)
+        for round_idx in range(len(run.rounds), len(sizes)):
+            rnd, partial = partial, None
+            if rnd is None:
+                n_wanted = sizes[round_idx] + deficit
+                rnd = run.propose(round_idx, n_wanted, seeds if round_idx == 0 else ())
+                if rnd is None:  # a finite space ran out
+                    break
+                deficit = n_wanted - len(rnd.params)
+            if self.verbose > 0:
+                print(f"Round {round_idx}: {len(rnd.params)} candidates, "
+                      f"{len(rnd.report['regions'])} region(s), "
+                      f"width {rnd.report['width']:.3g}")
+            run.run_round(rnd, round_idx, search_ctx)
+        run.check_outcome()
+        run.hand_over()
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
+        self._warn_if_short(space, len(run.history))
+        self._rounds_running = False
+        run.publish(self.n_restored_rounds_)
+
+    def _warn_if_rungs_cannot_prune(self, schedule, sizes):
+        """Say so when the calibration can never judge a rung."""
         if (
             schedule is not None
             and schedule.n_rungs > 1
@@ -993,6 +606,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 "or candidates, or set min_rank_correlation=None.",
                 UserWarning,
             )
+
+    def _start(self, space, sizes):
+        """The sampler's seed, the warm-start seeds, the checkpoint's
+        fingerprint and the rounds it holds (a list of Round)."""
         rng = check_random_state(self.random_state)
         rng_fingerprint = (
             self.random_state
@@ -1001,217 +618,25 @@ class CoarseToFineSearchCV(BaseSearchCV):
         )
         seed = int(rng.randint(np.iinfo(np.int32).max))
         seeds = self._warm_start_seeds(space, sizes[0])
+        if self.checkpoint is None:
+            return seed, seeds, None, []
+        fingerprint = self._fingerprint(rng_fingerprint, seeds)
+        loaded = _checkpoint.load(self.checkpoint, fingerprint)
+        if loaded is None:
+            return seed, seeds, fingerprint, []
+        seed, restored = loaded
+        return seed, seeds, fingerprint, list(restored)
 
-        records = []
-        fingerprint = None
-        if self.checkpoint is not None:
-            fingerprint = self._fingerprint(rng_fingerprint, seeds)
-            loaded = _checkpoint.load(self.checkpoint, fingerprint)
-            if loaded is not None:
-                seed, records = loaded
-
-        def restore(records):
-            """A sampler, history and keys as they were after these rounds."""
-            sampler = self._sampler_class(
-                space,
-                seed,
-                elite_fraction=self.elite_fraction,
-                explore_fraction=self.explore_fraction,
-                zoom_factor=self.zoom_factor,
-                max_regions=self.max_regions,
-            )
-            history, seen = [], set()
-            for rnd in records:
-                if rnd["complete"]:
-                    for s, u, p, score, level in zip(
-                        rnd["subspaces"], rnd["units"], rnd["params"], rnd["scores"],
-                        rnd["levels"],
-                    ):
-                        history.append({"subspace": s, "u": u, "params": p,
-                                        "score": score, "level": level})
-                        seen.add(space.subspaces[s].key(p, u))
-                sampler.set_state(rnd["sampler_state"])
-            return sampler, history, seen
-
-        # A finished search is re-run from its last batch, so that BaseSearchCV
-        # has something to evaluate.
-        if len(records) > len(sizes) or (
-            len(records) == len(sizes) and records[-1]["complete"]
-        ):
-            records = records[: len(sizes)]
-            records[-1] = _checkpoint.reopen_last_rung(records[-1])
-        sampler, history, seen = restore(records)
-        if (
-            space.size is not None
-            and records and records[-1]["complete"] and len(records) < len(sizes)
-        ):
-            # A finite space that ran out leaves nothing for the next round (the
-            # sampler is a pure function of its state, so this draw is the one
-            # the search would make): its last batch is re-run, as above. The
-            # trial draw moves the sampler's state on, which is put back, so
-            # that the real draw of the next round is the uninterrupted one.
-            n_wanted = sum(sizes[: len(records) + 1]) - len(history)
-            state = sampler.get_state()
-            if not sampler.propose(len(records), n_wanted, history, seen)[0]:
-                records[-1] = _checkpoint.reopen_last_rung(records[-1])
-                sampler, history, seen = restore(records)
-            else:
-                sampler.set_state(state)
-
-        ledger = self._ledger = _Ledger()
-        for rnd in records:
-            ledger.add(rnd["row_params"], rnd["out"], rnd["more_results"])
-        partial = records.pop() if records and not records[-1]["complete"] else None
-        self.n_restored_rounds_ = len(records)
-        saved = list(records)
-        reports = [rnd["report"] for rnd in records]
-        n_candidates = [len(rnd["params"]) for rnd in records]
-        n_rung_candidates = [
-            [len(m) for m in rnd["rung_members"]] for rnd in records
-        ]
-
-        n_todo = len(sizes) - len(records)
-        search_ctx = None
-        if callback_ctx is not None:
-            n_rungs = 1 if schedule is None else schedule.n_rungs
-            if schedule is not None:  # for skhp.progress.SearchProgress
-                self._progress_position = (None, None, n_rungs)
-            search_ctx = callback_ctx.subcontext(
-                task_name="search", max_subtasks=n_todo * n_rungs
-            ).call_on_fit_task_begin(estimator=self)
-
-        # Candidates the rounds so far fell short of (a finite space running out)
-        deficit = sum(sizes[: len(records)]) - len(history)
-        for round_idx in range(len(records), len(sizes)):
-            if partial is not None:
-                record, partial = partial, None
-            else:
-                n_wanted = sizes[round_idx] + deficit
-                zoom_history = history
-                if schedule is not None:
-                    ranked = rank_across_rungs(
-                        [h["level"] for h in history], [h["score"] for h in history]
-                    )
-                    zoom_history = [dict(h, score=r) for h, r in zip(history, ranked)]
-                proposals, report = sampler.propose(
-                    round_idx, n_wanted, zoom_history, seen,
-                    seeds=seeds if round_idx == 0 else (),
-                )
-                if not proposals:  # a finite space ran out
-                    break
-                deficit = n_wanted - len(proposals)
-                record = _checkpoint.new_round(
-                    proposals, self._describe_round(space, report, proposals),
-                    sampler.get_state(),
-                    origins=report["origins"], region_of=report["region_of"],
-                )
-            if self.verbose > 0:
-                report = record["report"]
-                print(
-                    f"Round {round_idx}: {len(record['params'])} candidates, "
-                    f"{len(report['regions'])} region(s), width {report['width']:.3g}"
-                )
-
-            def save():
-                if self.checkpoint is not None:
-                    _checkpoint.save(self.checkpoint, fingerprint, seed, saved + [record])
-
-            pruning = frozenset()
-            if schedule is not None:
-                pruning = self._pruning_rungs(saved, schedule, round_idx)
-            self._run_round(
-                record, round_idx, space, schedule, evaluate_candidates,
-                last_round=round_idx == len(sizes) - 1, search_ctx=search_ctx, save=save,
-                pruning=pruning,
-            )
-            saved.append(record)
-            for s, u, p, score, level in zip(
-                record["subspaces"], record["units"], record["params"],
-                record["scores"], record["levels"],
-            ):
-                history.append({"subspace": s, "u": u, "params": p, "score": score,
-                                "level": level})
-                seen.add(space.subspaces[s].key(p, u))
-            reports.append(record["report"])
-            n_candidates.append(len(record["params"]))
-            n_rung_candidates.append([len(m) for m in record["rung_members"]])
-
-        if not ledger.any_success:
-            # As in RandomizedSearchCV: a search in which every fit failed raises.
-            raise ledger.all_failed_error
-        if schedule is not None:
-            self._check_fits_at_max_resources(schedule)
-        if ledger.last_results is None:
-            # BaseSearchCV must evaluate at least one batch with a success, and
-            # none went through it: the last round ended before its last rung
-            # (every candidate of a rung failed), or every round was restored
-            # from a checkpoint. A candidate that fitted is fitted again
-            # through it, the rows already in the ledger standing as results.
-            params, more = ledger.first_success_from_scratch(self.n_splits_)
-            ledger.replaying = True
-            try:
-                self._evaluate_with_base_search(
-                    evaluate_candidates, params, checked_cv(self), more,
-                    final=True, ctx=None, label="a candidate fitted again",
-                )
-            finally:
-                ledger.replaying = False
-            if ledger.last_results is None:
-                raise RuntimeError(
-                    f"The fits of {params[0]!r} succeeded once and failed when "
-                    "fitted again from scratch with the same seed: the "
-                    "estimator is not deterministic."
-                )
-        if search_ctx is not None:
-            search_ctx.call_on_fit_task_end(estimator=self)
-        self._warn_if_short(space, len(history))
-        self._complete_last_results()
-        ledger.rounds_running = False
-        self.rounds_ = reports
-        self.n_candidates_ = n_candidates
-        self.n_rounds_ = len(reports)
-        if schedule is not None:
-            self.n_resources_ = list(schedule.resources)
-            self.n_rung_candidates_ = n_rung_candidates
-            if self.min_rank_correlation is not None:
-                self.rung_rank_correlations_ = calibrate_pruning(
-                    saved, schedule.n_rungs, self.min_rank_correlation
-                )[1]
-
-    def _check_fits_at_max_resources(self, schedule):
-        """Raise, as scikit-learn does when every fit fails, when no fit
-        succeeded at ``max_resources``: the best and the refit come from
-        there, never from a candidate trained on less."""
-        top = schedule.resources[-1]
-        at = f"max_resources ({schedule.resource}={top})"
-        outs = self._ledger.outs_at(top, self.n_splits_)
-        if not outs:
-            raise ValueError(
-                f"No candidate was scored at {at}: all their fits failed at "
-                "lower rungs (see the FitFailedWarning above). Set "
-                "error_score='raise' to debug."
-            )
-        errors = [o["fit_error"] for o in outs if o.get("fit_error") is not None]
-        if len(errors) == len(outs):
-            # Each error's last line: the tracebacks were in the warning.
-            counts = Counter(e.strip().splitlines()[-1] for e in errors)
-            listed = "; ".join(f"{n} x {error}" for error, n in counts.items())
-            raise ValueError(
-                f"All the {len(outs)} fits failed at {at} (see the "
-                "FitFailedWarning above). Set error_score='raise' to debug. "
-                f"The errors:\n{listed}"
-            )
-
-    def _pruning_rungs(self, rounds, schedule, round_idx):
-        """The rungs that prune in round ``round_idx``, after ``rounds``."""
-        pruning, correlations = calibrate_pruning(
-            rounds, schedule.n_rungs, self.min_rank_correlation
-        )
-        if self.verbose > 0 and self.min_rank_correlation is not None:
-            measured = ", ".join(f"rung {r}: {rho:.2f}" for r, rho in enumerate(correlations))
-            print(f"Round {round_idx}: rungs {sorted(pruning)} prune "
-                  f"(rank correlation with max_resources: {measured})")
-        return pruning
+    def _search_context(self, callback_ctx, schedule, n_todo):
+        """The callback context of the rounds to run, None without callbacks."""
+        if callback_ctx is None:
+            return None
+        n_rungs = 1 if schedule is None else schedule.n_rungs
+        if schedule is not None:  # for skhp.progress.SearchProgress
+            self._progress_position = (None, None, n_rungs)
+        return callback_ctx.subcontext(
+            task_name="search", max_subtasks=n_todo * n_rungs
+        ).call_on_fit_task_begin(estimator=self)
 
     # -- helpers ----------------------------------------------------------------
     def _warn_if_short(self, space, n_evaluated):

@@ -126,9 +126,9 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
 
     Parameters
     ----------
-    rounds : list of dict
-        The completed rounds, in order, as checkpoints keep them
-        (``rung_members`` and ``rung_scores``, per rung).
+    rounds : list of Round
+        The completed rounds, in order (each rung's ``members`` and
+        ``scores``).
     n_rungs : int
         Rungs of a round, ``max_resources``'s included.
     min_rank_correlation : float or None
@@ -149,7 +149,8 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
     for rnd in rounds:
         if _agreeing_rungs(correlations, min_rank_correlation):
             break  # this round pruned: its scores are no longer evidence
-        members, scores = rnd["rung_members"], rnd["rung_scores"]
+        members = [rung.members for rung in rnd.rungs]
+        scores = [rung.scores for rung in rnd.rungs]
         if len(members) < n_rungs:  # every fit of a rung failed
             continue
         final = {i: s if np.isfinite(s) else -np.inf

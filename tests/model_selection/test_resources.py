@@ -185,23 +185,22 @@ def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch,
     path = tmp_path / "search.ckpt"
     search = functools.partial(globals()["search"], min_rank_correlation=min_rank_correlation)
     full = search().fit(X, Y)
-    from skhp.model_selection import _coarse_to_fine
+    from skhp.model_selection._evaluate import Evaluator
 
     calls = {"n": 0}
-    original = _coarse_to_fine.CoarseToFineSearchCV._evaluate_rung
+    original = Evaluator.rung
 
-    def crash_in_round_1_rung_1(self, record, round_idx, rung, *args, **kwargs):
+    def crash_in_round_1_rung_1(self, rnd, round_idx, rung, *args, **kwargs):
         if (round_idx, rung) == (1, 1):
             raise KeyboardInterrupt
         calls["n"] += 1
-        return original(self, record, round_idx, rung, *args, **kwargs)
+        return original(self, rnd, round_idx, rung, *args, **kwargs)
 
-    monkeypatch.setattr(_coarse_to_fine.CoarseToFineSearchCV, "_evaluate_rung",
-                        crash_in_round_1_rung_1)
+    monkeypatch.setattr(Evaluator, "rung", crash_in_round_1_rung_1)
     with pytest.raises(KeyboardInterrupt):
         search(checkpoint=path).fit(X, Y)
     assert calls["n"] == 4  # round 0's three rungs and round 1's first
-    monkeypatch.setattr(_coarse_to_fine.CoarseToFineSearchCV, "_evaluate_rung", original)
+    monkeypatch.setattr(Evaluator, "rung", original)
     resumed = search(checkpoint=path).fit(X, Y)
     assert resumed.n_restored_rounds_ == 1
     for key in ["params", "mean_test_score", "round", "rung", "n_resources"]:
@@ -480,7 +479,11 @@ def test_calibration_prunes_only_rungs_that_rank_as_the_top_one(
 
 
 def _round(members, scores):
-    return {"rung_members": members, "rung_scores": scores}
+    from skhp.model_selection._rounds import Round, Rung
+
+    rnd = Round.from_proposals([], {}, None)
+    rnd.rungs = [Rung(m, s, [], [], {}) for m, s in zip(members, scores)]
+    return rnd
 
 
 def test_calibration_ends_with_the_first_round_that_prunes():

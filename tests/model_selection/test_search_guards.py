@@ -376,8 +376,8 @@ def test_ctrl_c_in_a_network_fit_stops_the_search_and_keeps_complete_rounds(
     assert not interrupt_stops_fit()  # the mark ends with the search
     with open(path, "rb") as f:
         rounds = pickle.load(f)["rounds"]
-    assert len(rounds) == 1 and len(rounds[0]["params"]) == 2
-    assert np.isfinite(rounds[0]["scores"]).all()
+    assert len(rounds) == 1 and len(rounds[0].params) == 2
+    assert np.isfinite(rounds[0].levels_and_scores()[1]).all()
     assert not hasattr(s, "cv_results_")
 
 
@@ -395,7 +395,7 @@ def test_ctrl_c_in_a_plain_fit_stops_the_search(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         search(SPACE, n_iter=12, n_rounds=3, checkpoint=path, n_jobs=1).fit(X0, Y0)
     with open(path, "rb") as f:
-        assert [r["more_results"]["round"][0] for r in pickle.load(f)["rounds"]] == [0, 1]
+        assert [r.rungs[0].more["round"][0] for r in pickle.load(f)["rounds"]] == [0, 1]
 
 
 def test_ctrl_c_outside_a_search_ends_the_network_fit_with_a_warning(monkeypatch):
