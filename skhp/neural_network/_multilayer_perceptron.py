@@ -606,6 +606,20 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         continuing = (
             not first_pass and not incremental and self.warm_start == "continue"
         )
+        self._prepare_network(y, layer_units, X.dtype, first_pass, continuing)
+        statistics = self._train(X, y, sample_weight, incremental, continuing)
+        if not np.isfinite(self._params).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed, or the "
+                "learning rate may be too large."
+            )
+        self._warn_if_epsilon_dominates(statistics)
+        return self
+
+    def _prepare_network(self, y, layer_units, dtype, first_pass, continuing):
+        """Initialize the network, or check that the one fitted before is
+        the same network and take its parameters on."""
         if continuing:
             self._check_can_continue()
         else:
@@ -613,19 +627,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             # that the shuffles (and dropout masks) go on as in one long fit.
             self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(y, layer_units, X.dtype)
-        else:
-            changes = ParameterLayout(layer_units, self.batch_norm).changes_from(
-                self._layout
+            self._initialize(y, layer_units, dtype)
+            return
+        changes = ParameterLayout(layer_units, self.batch_norm).changes_from(
+            self._layout
+        )
+        if changes:
+            raise ValueError(
+                f"Since the last fit, {'; '.join(changes)}. warm_start and "
+                "partial_fit continue the same network: fit a new "
+                "estimator instead."
             )
-            if changes:
-                raise ValueError(
-                    f"Since the last fit, {'; '.join(changes)}. warm_start and "
-                    "partial_fit continue the same network: fit a new "
-                    "estimator instead."
-                )
-            self._repack_parameters(X.dtype)
+        self._repack_parameters(dtype)
 
+    def _train(self, X, y, sample_weight, incremental, continuing):
+        """Run the solver inside the fit's callback context; returns the
+        batch statistics of the last batch, per layer."""
         # scikit-learn's callbacks: the fit is a task whose subtasks are the
         # epochs of a stochastic solver (L-BFGS reports the fit alone).
         stochastic = self.solver in _STOCHASTIC_SOLVERS
@@ -653,15 +670,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             estimator=self, X=X, y=y, metadata=metadata,
             reconstruction_attributes=self._fitted_attributes,
         )
-
-        if not np.isfinite(self._params).all():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed, or the "
-                "learning rate may be too large."
-            )
-        self._warn_if_epsilon_dominates(statistics)
-        return self
+        return statistics
 
     def _warn_if_epsilon_dominates(self, statistics):
         """Batch norm erases a layer whose variance is far below epsilon.
