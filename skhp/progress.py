@@ -118,6 +118,11 @@ class SearchProgress:
         is rewritten in place, and 10 s elsewhere (a log file), where each
         update is a new line.
 
+    best_score : float or None, default=None
+        The best score of rounds restored from a checkpoint, shown until a
+        better one is scored (a resumed search scores nothing at its last
+        rung for a while). None: ``-`` until the first candidate is scored.
+
     Attributes
     ----------
     n_fits_done_ : int
@@ -147,11 +152,13 @@ class SearchProgress:
     9
     """
 
-    def __init__(self, n_rounds=None, n_fits=None, file=None, min_interval=None):
+    def __init__(self, n_rounds=None, n_fits=None, file=None, min_interval=None,
+                 best_score=None):
         self.n_rounds = n_rounds
         self.n_fits = n_fits
         self.file = file
         self.min_interval = min_interval
+        self.best_score = best_score
 
     def __getstate__(self):
         # Workers get the parameters and the address of the main process only.
@@ -176,7 +183,7 @@ class SearchProgress:
         self._n_to_run = None  # rounds this fit runs, once the search says so
         self._note = None  # for the next round's first line
         self.n_fits_done_ = 0
-        self.best_score_ = None
+        self.best_score_ = None if self.best_score is None else float(self.best_score)
         self.lines_ = []
         self._n_rounds = self.n_rounds
         if self._n_rounds is None:

@@ -205,8 +205,16 @@ def test_halving_run_resumes_mid_round(tmp_path, capsys, monkeypatch):
     done = "1 of 2 rounds finished, and 1 of round 1's 2 rungs"
     assert re.search(rf"Interrupted after \d+ s, {done}\.", capsys.readouterr().out)
     monkeypatch.setattr(Pipeline, "fit", fit)  # (undo() would restore the rungs' check)
-    assert main(["tune", *args, "--output", str(out)]) == 0
-    assert f"checkpoint.pkl, {done}: resuming" in capsys.readouterr().out
+    loud = [a for a in args if a != "--quiet"]
+    assert main(["tune", *loud, "--output", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert f"checkpoint.pkl, {done}: resuming" in captured.out
+    # the progress line starts from the best the restored rounds reached at
+    # the full epochs, not from "best -"
+    best = max(float(r["mean_test_score"]) for r in whole
+               if r["round"] == "0" and r["n_resources"] == "9")
+    first = next(line for line in captured.err.splitlines() if "| best " in line)
+    assert f"| best {best:.4f} |" in first, first
     resumed = read_rows(out / "cv_results.csv")
     for key in ("params", "mean_test_score", "round", "rung", "n_resources"):
         assert [r[key] for r in resumed] == [r[key] for r in whole]

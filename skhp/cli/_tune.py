@@ -581,6 +581,19 @@ def _checkpoint_results(search, rounds):
         return format_rows(search, len(out) // len(params), params, out, more)
 
 
+def _restored_best(search, rounds, max_resources):
+    """The best score a checkpoint's rounds reached at ``max_resources``
+    (the score the progress line shows), None if none did."""
+    results = _checkpoint_results(search, rounds)
+    if results is None:
+        return None
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    if "n_resources" in results:
+        scores = scores[np.asarray(results["n_resources"]) == max_resources]
+    scores = scores[np.isfinite(scores)]
+    return float(scores.max()) if scores.size else None
+
+
 def _fit(search, X, y):
     """Fit the search; return the warnings worth showing and the failures."""
     # scikit-learn passes these filters on to its workers: a small epoch
@@ -829,9 +842,10 @@ def tune(args):
             # A resumed search counts the fits of its rounds as they start, and
             # so does halving, whose rungs may or may not prune.
             known = not found and len(rungs) == 1
-            search.set_callbacks(
-                SearchProgress(n_rounds=args.n_rounds, n_fits=n_fits if known else None)
-            )
+            search.set_callbacks(SearchProgress(
+                n_rounds=args.n_rounds, n_fits=n_fits if known else None,
+                best_score=_restored_best(search, found, rungs[-1]),
+            ))
         try:
             caught = _search_with_checkpoint(args, search, X, y, checkpoint)
         except KeyboardInterrupt:
