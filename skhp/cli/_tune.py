@@ -540,15 +540,15 @@ def _estimate(cost, plan, max_iter, n_workers, n_samples, n_train, plots, left=1
         return left * cost.seconds(work) / n_workers + refits
 
     cores = f"{n_workers} core{'s' if n_workers > 1 else ''}"
-    low, high = seconds(plan.expected), seconds(plan.most)
-    # Whether the rungs prune is known only once round 0 is scored: the
-    # middle of the two (geometrically), and both.
-    line = f"Estimated time: about {_format_duration(np.sqrt(low * high))}"
+    # Whether the rungs prune is known only once round 0 is scored; most
+    # runs stop some fits early (the training loss levels off), so the time
+    # if they prune is the estimate, the time if none does the most.
+    line = f"Estimated time: about {_format_duration(seconds(plan.expected))}"
     if plan.most != plan.expected:
-        line += (f" ({_format_duration(low)} if the rungs prune from round 1 on, "
-                 f"{_format_duration(high)} if none does)")
+        line += (f" if the rungs prune from round 1 on (up to "
+                 f"{_format_duration(seconds(plan.most))} if none does)")
     line += f" on {cores} ({text})"
-    if np.sqrt(low * high) > 15 * 60:
+    if seconds(plan.expected) > 15 * 60:
         line += "; --max-samples or --max-iter make it shorter"
     return line
 
