@@ -26,7 +26,7 @@ from .._compat import (
     warn_or_raise_about_fit_failures,
 )
 from ._resources import continuation_params, fit_and_score_continuing
-from ._rounds import Rung, format_rows, mean_scores, rows_of
+from ._rounds import Rung, format_rows, mean_scores
 
 # A batch whose cluster lost work (a killed Dask worker, say) is run again
 # this many times before the error is passed on.
@@ -308,4 +308,4 @@ class Evaluator:
         return out, [None if any(m is None for m in f) else f for f in fold_models]
 
 
-__all__ = ["BaseBatch", "Evaluator", "rows_of"]
+__all__ = ["BaseBatch", "Evaluator"]

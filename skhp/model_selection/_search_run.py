@@ -130,23 +130,24 @@ class SearchRun:
         pruning = self.pruning_rungs(round_idx)
         continuations = self.evaluator.continuations(rnd.params)
         alive = list(range(len(rnd.params)))
+        if rnd.rungs:  # rungs restored from a checkpoint
+            alive = self._promote(rnd.rungs[-1], len(rnd.rungs) - 1 in pruning)
         models = {}
         # The last batch of the search goes through BaseSearchCV (it must
         # evaluate at least one batch), and so does the last rung of every
         # round of a finite space, which may run out before the last round.
         finite = self.space.size is not None
         for level in range(len(rnd.rungs), self.n_rungs):
-            if rnd.rungs:  # restored from a checkpoint, or just evaluated
-                alive = self._promote(rnd.rungs[-1], len(rnd.rungs) - 1 in pruning)
-                models = {i: models.get(i) for i in alive}
             top = level == self.n_rungs - 1
             rung = self.evaluator.rung(
                 rnd, round_idx, level, alive, models, continuations, search_ctx,
                 by_base=top and (last_round or finite), final=top and last_round,
                 rows=rows_of(self.rounds + [rnd]),
             )
-            promoted = self._promote(rung, level in pruning) if not top else alive
-            rnd.add_rung(rung, promoted, last=top)
+            if not top:
+                alive = self._promote(rung, level in pruning)
+                models = {i: models.get(i) for i in alive}
+            rnd.add_rung(rung, alive, last=top)
             self.save(rnd)
             if rnd.complete:
                 break
