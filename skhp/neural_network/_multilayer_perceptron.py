@@ -365,9 +365,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             return X
         if ws.dropped is not None and ws.dropped[i - 1] is not None:
             return ws.dropped[i - 1][:m]
-        if self._layout.batch_norm == "after":
-            return ws.normalized[i - 1][:m]
-        return ws.outputs[i - 1][:m]
+        return self._hidden_output(i - 1, ws, m)
+
+    def _hidden_output(self, i, ws, m):
+        """Hidden layer ``i``'s output before dropout, as the layer plan says."""
+        if self._layout.output_normalized[i]:
+            return ws.normalized[i][:m]
+        return ws.outputs[i][:m]
 
     def _forward_pass(self, X, ws, sample_weight=None):
         """Training forward pass: batch statistics, activations kept in ``ws``.
@@ -375,8 +379,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         Returns the output layer's activations.
         """
         m = X.shape[0]
-        batch_norm = self._layout.batch_norm
-        if batch_norm:
+        if self._layout.normalizes:
             row_weights = (
                 ws.uniform_row_weights(m)
                 if sample_weight is None
@@ -384,11 +387,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             )
         activate = ACTIVATIONS[self.activation]
         kept_inputs = ws.activation_inputs
-
-        def hidden_activation(i, Z):
-            if kept_inputs is not None:  # its derivative is written from z
-                np.copyto(kept_inputs[i][:m], Z)
-            activate(Z)
 
         last = self.n_layers_ - 2
         for i in range(self.n_layers_ - 1):
@@ -399,17 +397,18 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             if i == last:
                 ACTIVATIONS[self.out_activation_](Z)
                 return Z
-            if batch_norm == "before":
-                self._normalize(i, Z, Z, ws, row_weights)
-                hidden_activation(i, Z)
-            elif batch_norm == "after":
-                hidden_activation(i, Z)
-                self._normalize(i, Z, ws.normalized[i][:m], ws, row_weights)
-            else:
-                hidden_activation(i, Z)
+            for step in self._layout.hidden_steps[i]:
+                if step == "normalize":
+                    # in place, unless the normalized values are the output:
+                    # then the activation's derivative still needs Z
+                    self._normalize(i, Z, self._hidden_output(i, ws, m), ws, row_weights)
+                else:
+                    if kept_inputs is not None:  # its derivative is written from z
+                        np.copyto(kept_inputs[i][:m], Z)
+                    activate(Z)
             if ws.dropout_masks is not None and ws.dropout_masks[i] is not None:
-                output = ws.normalized[i][:m] if batch_norm == "after" else Z
-                np.multiply(output, ws.dropout_masks[i][:m], out=ws.dropped[i][:m])
+                np.multiply(self._hidden_output(i, ws, m), ws.dropout_masks[i][:m],
+                            out=ws.dropped[i][:m])
 
     def _normalize(self, i, Z, out, ws, row_weights):
         """Batch-normalize hidden layer ``i`` into ``out``, noting the statistics.
@@ -497,7 +496,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             )
         delta *= weight_fraction
 
-        batch_norm = self._layout.batch_norm
         if self.activation in INPUT_DERIVATIVES:
             derivative, kept = INPUT_DERIVATIVES[self.activation], ws.activation_inputs
         else:
@@ -518,17 +516,14 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
             np.matmul(delta, coef.T, out=previous)
             if ws.dropout_masks is not None and ws.dropout_masks[j] is not None:
                 previous *= ws.dropout_masks[j][:m]  # dropped units pass nothing back
-            if batch_norm is None:
-                derivative(kept[j][:m], previous)
-            else:
-                if batch_norm == "before":
-                    derivative(kept[j][:m], previous)
-                batch_norm_backward(
-                    previous, ws.centered[j][:m], self.bn_gammas_[j], ws.statistics[j],
-                    weight_fraction, ws.ones[:m], ws.gamma_grads[j],
-                    ws.beta_grads[j], ws.scratch[j][:m],
-                )
-                if batch_norm == "after":
+            for step in reversed(self._layout.hidden_steps[j]):
+                if step == "normalize":
+                    batch_norm_backward(
+                        previous, ws.centered[j][:m], self.bn_gammas_[j],
+                        ws.statistics[j], weight_fraction, ws.ones[:m],
+                        ws.gamma_grads[j], ws.beta_grads[j], ws.scratch[j][:m],
+                    )
+                else:
                     derivative(kept[j][:m], previous)
             delta = previous
         return loss
@@ -550,29 +545,25 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         """
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        batch_norm = self._layout.batch_norm
+        layout = self._layout
         hidden_activation = ACTIVATIONS[self.activation]
-        eps = self.batch_norm_epsilon
         activation = X
         for i in range(self.n_layers_ - 1):
             activation = safe_sparse_dot(activation, self.coefs_[i])
+            if layout.trains_intercept[i]:
+                activation += self.intercepts_[i]
             if i == self.n_layers_ - 2:
-                activation += self.intercepts_[i]
                 break
-            if batch_norm == "before":
-                scale = self.bn_gammas_[i] / np.sqrt(self.bn_running_vars_[i] + eps)
-                activation -= self.bn_running_means_[i]
-                activation *= scale
-                activation += self.bn_betas_[i]
-                hidden_activation(activation)
-            else:
-                activation += self.intercepts_[i]
-                hidden_activation(activation)
-                if batch_norm == "after":
-                    scale = self.bn_gammas_[i] / np.sqrt(self.bn_running_vars_[i] + eps)
-                    activation -= self.bn_running_means_[i]
-                    activation *= scale
-                    activation += self.bn_betas_[i]
+            for step in layout.hidden_steps[i]:
+                if step == "normalize":
+                    # in place: each row is normalized on its own
+                    batch_norm_forward_fixed(
+                        activation, self.bn_gammas_[i], self.bn_betas_[i],
+                        self.batch_norm_epsilon, self.bn_running_means_[i],
+                        self.bn_running_vars_[i], activation, activation,
+                    )
+                else:
+                    hidden_activation(activation)
         ACTIVATIONS[self.out_activation_](activation)
         return activation
 
@@ -718,7 +709,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = float(opt_res.fun)
         np.copyto(self._params, opt_res.x, casting="unsafe")
-        if self._layout.batch_norm:
+        if self._layout.normalizes:
             self._forward_pass(X, ws, sample_weight)
             for i, (mean, var, _, from_batch) in enumerate(ws.statistics):
                 if from_batch:
@@ -939,7 +930,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, ABC):
         if self.weight_decay:
             run.coefs *= 1.0 - run.optimizer.learning_rate * self.weight_decay
         run.optimizer.update_params(self._params, ws.grads)
-        if self._layout.batch_norm:
+        if self._layout.normalizes:
             self._update_running_statistics(ws, self.batch_norm_momentum)
         return batch_loss
 

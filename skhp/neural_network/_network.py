@@ -13,6 +13,15 @@ from itertools import pairwise
 import numpy as np
 
 
+# Per hidden layer, what follows its weights and intercept, in forward order;
+# the backward pass takes the steps in reverse.
+HIDDEN_LAYER_STEPS = {
+    None: ("activate",),
+    "before": ("normalize", "activate"),
+    "after": ("activate", "normalize"),
+}
+
+
 def writeable(array):
     """``array`` itself, or a writeable copy of it where it is read-only.
 
@@ -36,17 +45,32 @@ class ParameterLayout:
         Where hidden layers are normalized. With ``"before"`` the hidden
         layers' intercepts are redundant with batch normalization's shift
         (beta) and are not trained.
+
+    Attributes
+    ----------
+    hidden_steps : list of tuple of str
+        The layer plan: per hidden layer, the steps after its weights, in
+        forward order (``HIDDEN_LAYER_STEPS``). The passes follow it; nothing
+        else asks where batch normalization goes.
+    output_normalized : list of bool
+        Per hidden layer, whether its output (what the next layer multiplies)
+        is the normalized array rather than the activation.
+    normalizes : bool
+        Whether any layer is normalized (and has running statistics).
     """
 
     def __init__(self, layer_units, batch_norm):
         self.layer_units = list(layer_units)
         self.batch_norm = batch_norm
         n_weight_layers = len(layer_units) - 1
+        self.hidden_steps = [HIDDEN_LAYER_STEPS[batch_norm]] * (n_weight_layers - 1)
+        self.output_normalized = [steps[-1] == "normalize" for steps in self.hidden_steps]
+        self.normalizes = any("normalize" in steps for steps in self.hidden_steps)
         self.trains_intercept = [
             batch_norm != "before" or i == n_weight_layers - 1
             for i in range(n_weight_layers)
         ]
-        self.normalized_units = list(layer_units[1:-1]) if batch_norm else []
+        self.normalized_units = list(layer_units[1:-1]) if self.normalizes else []
 
         shapes = list(pairwise(layer_units))
         shapes += [
@@ -132,13 +156,15 @@ class Workspace:
         outputs = layout.layer_units[1:]
         self.outputs = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
         self.deltas = [np.empty((batch_size, u), dtype=dtype) for u in outputs]
-        if layout.batch_norm:
+        if layout.normalizes:
             self.centered = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
             # one work array serves every layer: layers are handled in turn
             shared = np.empty(batch_size * max(hidden, default=0), dtype=dtype)
             self.scratch = [shared[: batch_size * u].reshape(batch_size, u) for u in hidden]
-        if layout.batch_norm == "after":
-            self.normalized = [np.empty((batch_size, u), dtype=dtype) for u in hidden]
+        self.normalized = [
+            np.empty((batch_size, u), dtype=dtype) if normalized else None
+            for u, normalized in zip(hidden, layout.output_normalized)
+        ]
         self.activation_inputs = (
             [np.empty((batch_size, u), dtype=dtype) for u in hidden]
             if keep_activation_inputs
