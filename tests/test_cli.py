@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sklearn.datasets import load_digits
+from sklearn.pipeline import Pipeline
 
 from skhp import loguniform
 from skhp.cli import _factory, main
@@ -450,17 +451,22 @@ def test_halving_checks_its_rungs_in_round_0_and_reports_them(tmp_path, capsys):
 def test_halving_is_left_out_where_its_rungs_cannot_be_judged():
     """Fewer than 5 candidates before the last round: no rung could ever
     prune, so the search runs without rungs (the header counts plain fits)."""
-    from skhp.cli._args import build_parser
-    from skhp.cli._factory import halving_can_run
+    from skhp.cli._factory import halving_can_run, make_search
     from skhp.cli._tune import _plan
+    from skhp.neural_network import MLPClassifier
 
     assert not halving_can_run(8, 2) and halving_can_run(10, 2) and halving_can_run(30, 3)
-    args = build_parser().parse_args(["tune", "--n-iter", "8", "--n-rounds", "2", "--cv", "2"])
+    X, y = np.zeros((40, 2)), np.arange(40) % 2
+
+    def search(n_iter):
+        return make_search(Pipeline([("mlp", MLPClassifier(max_iter=9))]),
+                           {"mlp__alpha": [1e-4, 1e-3]}, n_iter=n_iter, n_rounds=2,
+                           cv=2, scoring=None, n_jobs=None, random_state=0)
+
     # (round 1's 4 candidates, 2 folds, 9 epochs: zoomed)
-    assert _plan(args, 9) == ((16, 16 * 9, 8 * 9), (16, 16 * 9, 8 * 9), [9])
-    args = build_parser().parse_args(["tune", "--n-iter", "10", "--n-rounds", "2", "--cv", "2"])
-    plan = _plan(args, 9)
-    assert plan.rungs == [3, 9]
+    assert _plan(search(8), X, y, 9) == ((16, 16 * 9, 8 * 9), (16, 16 * 9, 8 * 9), [9])
+    plan = _plan(search(10), X, y, 9)
+    assert plan.rungs == [3, 9] == search(10).rung_plan(X, y)
     # at most: no rung prunes; the last round's top rung trains straight
     assert plan.most == (2 * 10 * 2, (5 * 9 + 5 * (3 + 9)) * 2, 5 * (3 + 9) * 2)
     # expected: round 1 keeps 2 of its 5 candidates for the top rung

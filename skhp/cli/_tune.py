@@ -44,7 +44,7 @@ from skhp.cli._scoring import ScoringError, make_run_scorer
 from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.cli._table import load_csv
 from skhp.inspection import hyperparameter_importance, refit_for_curves
-from skhp.model_selection._resources import n_promoted, rung_resources
+from skhp.model_selection._resources import n_promoted
 from skhp.model_selection._rounds import Round, format_rows, rows_of
 from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
@@ -236,11 +236,11 @@ class Plan(NamedTuple):
     rungs: list
 
 
-def _rounds_work(sizes, rungs, cv, pruning_from):
+def _rounds_work(sizes, rungs, cv, factor, pruning_from):
     """Fits and epochs of rounds of ``sizes`` through ``rungs``; rounds from
-    ``pruning_from`` on keep a third of each rung. A promoted candidate trains
-    on from its last rung: its fit at a later rung costs the new epochs only
-    (the search's very last rung trains straight)."""
+    ``pruning_from`` on keep one candidate in ``factor`` at each rung. A
+    promoted candidate trains on from its last rung: its fit at a later rung
+    costs the new epochs only (the search's very last rung trains straight)."""
     n_fits, n_epochs = 0, [0] * len(sizes)
     for r, size in enumerate(sizes):
         alive, previous = size, 0
@@ -250,21 +250,19 @@ def _rounds_work(sizes, rungs, cv, pruning_from):
             n_epochs[r] += alive * (resource if last else resource - previous)
             previous = resource
             if r >= pruning_from:
-                alive = n_promoted(alive, 3)
+                alive = n_promoted(alive, factor)
     return Work(n_fits * cv, sum(n_epochs) * cv, sum(n_epochs[1:]) * cv)
 
 
-def _plan(args, max_iter):
-    """The fits of the search, at most and as expected (a :class:`Plan`)."""
-    sizes = round_sizes(args.n_iter, args.n_rounds)
-    if args.no_halving or not _factory.halving_can_run(args.n_iter, args.n_rounds):
-        work = _rounds_work(sizes, [max_iter], args.cv, pruning_from=len(sizes))
-        return Plan(work, work, [max_iter])
-    rungs = rung_resources(1, max_iter, 3, max(sizes))
+def _plan(search, X, y, max_iter):
+    """The fits of ``search`` on ``X, y``, at most and as expected (a
+    :class:`Plan`), with the rungs the search says it will run."""
+    sizes = round_sizes(search.n_iter, search.n_rounds)
+    rungs = search.rung_plan(X, y) or [max_iter]
     never = len(sizes)
     return Plan(
-        _rounds_work(sizes, rungs, args.cv, pruning_from=never),
-        _rounds_work(sizes, rungs, args.cv, pruning_from=1),
+        _rounds_work(sizes, rungs, search.cv, search.factor, pruning_from=never),
+        _rounds_work(sizes, rungs, search.cv, search.factor, pruning_from=1),
         rungs,
     )
 
@@ -757,7 +755,18 @@ def tune(args):
         task, columns, max_iter=max_iter, random_state=args.seed
     )
     prefixed = {f"{_factory.STEP}__{k}": v for k, v in space.items()}
-    plan = _plan(args, max_iter)
+    search = _factory.make_search(
+        estimator,
+        prefixed,
+        n_iter=args.n_iter,
+        n_rounds=args.n_rounds,
+        cv=args.cv,
+        scoring=recording_scorer(estimator, scorer),
+        n_jobs=None,  # set once the backend is up
+        random_state=args.seed,
+        halving=not args.no_halving,
+    ).set_params(checkpoint=str(checkpoint))
+    plan = _plan(search, X, y, max_iter)
     n_fits, rungs = plan.most.n_fits, plan.rungs
     test = ""
     if data.X_test is not None:
@@ -827,17 +836,7 @@ def tune(args):
         )
         if line:
             print(line, flush=True)
-        search = _factory.make_search(
-            estimator,
-            prefixed,
-            n_iter=args.n_iter,
-            n_rounds=args.n_rounds,
-            cv=args.cv,
-            scoring=recording_scorer(estimator, scorer),
-            n_jobs=n_jobs,
-            random_state=args.seed,
-            halving=not args.no_halving,
-        ).set_params(checkpoint=str(checkpoint))
+        search.set_params(n_jobs=n_jobs)
         if not args.quiet:
             # A resumed search counts the fits of its rounds as they start, and
             # so does halving, whose rungs may or may not prune.

@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 
 from sklearn.base import is_classifier
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
 from .._compat import (
@@ -507,15 +508,42 @@ class CoarseToFineSearchCV(BaseSearchCV):
         return int(top[np.argmin(ranks)])
 
     # -- the run ----------------------------------------------------------------
-    def _resource_schedule(self, space, sizes):
+    def rung_plan(self, X, y=None, groups=None):
+        """The resource of each rung that ``fit(X, y)`` would run, without fitting.
+
+        What a caller needs to plan the search's work beforehand (``skhp
+        tune``'s header and time estimate ask it), worked out by the rule
+        ``fit`` follows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels, for a cv splitter that needs them.
+
+        Returns
+        -------
+        resources : list of int or None
+            Each rung's resource, the last one ``max_resources``; None
+            without a ``resource`` (every fit is a full one).
+        """
+        self._validate_params()
+        space = SearchSpace(self.param_distributions)
+        sizes = round_sizes(self.n_iter, self.n_rounds)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        n_splits = cv.get_n_splits(X, y, groups)
+        schedule = self._resource_schedule(space, sizes, X, y, n_splits)
+        return None if schedule is None else schedule.resources
+
+    def _resource_schedule(self, space, sizes, X, y, n_splits):
         """The rungs of every round, or None without a resource."""
         if self.resource is None:
             return None
-        X, y, _ = self._fit_inputs
         n_samples = num_samples(X)
         if self.resource == "n_samples":
             max_resources = n_samples if self.max_resources == "auto" else self.max_resources
-            smallest = 2 * self.n_splits_
+            smallest = 2 * n_splits
             if is_classifier(self.estimator) and y is not None:
                 smallest *= len(np.unique(np.asarray(y)))
         else:
@@ -558,7 +586,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         self._check_cv_gives_constant_splits(checked_cv(self))
         space = SearchSpace(self.param_distributions)
         sizes = round_sizes(self.n_iter, self.n_rounds)
-        schedule = self._resource_schedule(space, sizes)
+        X, y, _ = self._fit_inputs
+        schedule = self._resource_schedule(space, sizes, X, y, self.n_splits_)
         self._warn_if_rungs_cannot_prune(schedule, sizes)
         seed, seeds, fingerprint, restored = self._start(space, sizes)
         run = SearchRun(self, evaluate_candidates, space, sizes, schedule, seed,

@@ -218,7 +218,7 @@ def test_n_samples_resource_subsamples_the_folds():
     ).fit(X, Y)
     # the first rung has at least 2 rows per class and fold (as halving's
     # "smallest"): 60, so one rung below the whole data fits
-    assert s.n_resources_ == [120, 360]
+    assert s.n_resources_ == [120, 360] == s.rung_plan(X, Y)
     res = s.cv_results_
     assert "max_iter" not in res["params"][0]
     assert s.n_rung_candidates_ == [[9, 3]]
@@ -288,6 +288,7 @@ def test_an_estimator_says_how_it_continues():
                              n_rounds=1, cv=CV, random_state=0, resource="stepcounter__n_steps",
                              min_rank_correlation=None, refit=False).fit(X, Y)
     assert s.n_resources_ == [1, 3, 9] and s.n_rung_candidates_ == [[9, 3, 1]]
+    assert s.rung_plan(X, Y) == s.n_resources_ and s.set_params(resource=None).rung_plan(X) is None
     # rung 0: 9 x 3 folds of 1 step; rung 1: 3 x 3 of 2 more; the last rung
     # (the search's last batch) straight: 1 x 3 of 9
     assert sorted(StepCounter.fits) == sorted([1] * 27 + [2] * 9 + [9] * 3)
