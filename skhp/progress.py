@@ -241,7 +241,7 @@ class SearchProgress:
             self._groups[path] = _Group(len(self._groups), size, label, position)
         self._current = path
 
-    def on_fit_task_begin(self, estimator, context):
+    def on_fit_task_begin(self, estimator, context, *, metadata=None):
         if context.parent is None:
             return
         if context.task_name.startswith("refit"):
@@ -252,9 +252,9 @@ class SearchProgress:
                 # Its subtasks are the rounds still to run; those restored from a
                 # checkpoint come first.
                 restored = getattr(estimator, "n_restored_rounds_", 0) or 0
-                # With successive halving its subtasks are rungs, a few a round.
-                position = getattr(estimator, "_progress_position", None)
-                rungs_per_round = position[2] if position else 1
+                # With successive halving its subtasks are rungs, a few a round
+                # (a coarse-to-fine search says how many in the metadata).
+                rungs_per_round = (metadata or {}).get("rungs_per_round", 1)
                 with self._lock:
                     self._first_round = restored
                     self._n_to_run = context.max_subtasks
@@ -269,9 +269,10 @@ class SearchProgress:
                 label = position = None
                 if context.parent.parent is not None:  # a round of a search
                     label = "iteration" if "iteration" in context.task_name else "round"
-                if context.task_name == "coarse-to-fine-rung":
-                    # (round, rung, rungs per round), set by the search
-                    position = getattr(estimator, "_progress_position", None)
+                if context.task_name == "coarse-to-fine-rung" and metadata:
+                    # where the rung is, as the search says
+                    position = (metadata["round"], metadata["rung"],
+                                metadata["rungs_per_round"])
                 with self._lock:
                     self._open_round(_path(context), context.max_subtasks, label, position)
                     note, self._note = self._note, None

@@ -96,3 +96,28 @@ def test_every_fit_failing_is_refused_as_skhp_recognises_it():
     with pytest.raises(ValueError) as refused:
         warn_or_raise_about_fit_failures(out, np.nan)
     assert all_fits_failed(refused.value)
+
+
+def test_a_callback_hook_receives_the_metadata_the_context_passes():
+    # skhp.progress learns where a rung is from the metadata the search
+    # passes (sklearn.callback's hooks take it as a keyword-only argument).
+    seen = []
+
+    class Recorder:
+        def setup(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, *, metadata=None):
+            seen.append(metadata)
+
+        def on_fit_task_end(self, estimator, context):
+            return False
+
+        def teardown(self, estimator, context):
+            pass
+
+    net = MLPClassifier().set_callbacks(Recorder())
+    ctx = init_callback_context(net, max_subtasks=1)
+    ctx.subcontext(task_name="rung").call_on_fit_task_begin(
+        estimator=net, metadata={"round": 0, "rung": 1})
+    assert seen == [{"round": 0, "rung": 1}]

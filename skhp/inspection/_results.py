@@ -9,6 +9,9 @@ import numbers
 import numpy as np
 from sklearn.utils import Bunch
 
+from skhp.model_selection._rounds import zoom_column
+from skhp.model_selection._space import dimension_kind
+
 __all__ = [
     "candidate_features",
     "candidate_origins",
@@ -104,17 +107,12 @@ def _drawn_afresh(search):
         spaces = [spaces]
     if not isinstance(spaces, (list, tuple)):
         return set()
-    names = set()
-    for space in spaces:
-        for name, dist in space.items() if isinstance(space, dict) else ():
-            if isinstance(dist, (list, tuple, np.ndarray)):
-                continue
-            if hasattr(dist, "_from_unit") or (
-                hasattr(dist, "ppf") and hasattr(dist, "cdf")
-            ):
-                continue
-            names.add(name)
-    return names
+    return {
+        name
+        for space in spaces
+        for name, dist in (space.items() if isinstance(space, dict) else ())
+        if dimension_kind(dist) == "opaque"
+    }
 
 
 def _one_choice_changed(best, candidate, ignore):
@@ -125,16 +123,6 @@ def _one_choice_changed(best, candidate, ignore):
         k for k in best if k not in ignore and repr(best[k]) != repr(candidate[k])
     ]
     return len(changed) == 1
-
-
-def _zoom_key(search, results):
-    """The ``cv_results_`` column a coarse-to-fine search zooms on."""
-    refit = getattr(search, "refit", None)
-    if isinstance(refit, str) and f"mean_test_{refit}" in results:
-        return f"mean_test_{refit}"
-    if "mean_test_score" in results:
-        return "mean_test_score"
-    return next(k for k in results if k.startswith("mean_test_"))
 
 
 #: Where a candidate of a coarse-to-fine search came from.
@@ -181,7 +169,8 @@ def candidate_origins(search):
     if rounds is None or not isinstance(described, (list, tuple)):
         return None
     params = results["params"]
-    scores = np.asarray(results[_zoom_key(search, results)], dtype=float)
+    scores = np.asarray(results[zoom_column(results, getattr(search, "refit", None))],
+                        dtype=float)
     # With successive halving, one row per candidate and rung: the proposals
     # are the first rung's rows, and the zoom ranks by rung reached, then score.
     rung = np.asarray(results.get("rung", np.zeros(n)), dtype=int)

@@ -28,7 +28,7 @@ from ._resources import (
     calibration_can_prune,
     rung_resources,
 )
-from ._rounds import _rank_rows_by_rung
+from ._rounds import _rank_rows_by_rung, zoom_column
 from ._search_run import SearchRun
 from ._sharing import shared_with_workers
 from ._space import _ENUMERATE_LIMIT, SearchSpace
@@ -391,7 +391,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
     # run, the results of an earlier fit: a re-tune would send the last refitted
     # network and cv_results_ with every batch.
     _in_fit_attributes = (
-        "_fit_inputs", "_task_X", "_rounds_running", "_batch", "_progress_position",
+        "_fit_inputs", "_task_X", "_rounds_running", "_batch",
     )
     # Set once the rounds are over, by _run_search and then BaseSearchCV.fit.
     _results_of_a_fit = (
@@ -661,11 +661,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
         if callback_ctx is None:
             return None
         n_rungs = 1 if schedule is None else schedule.n_rungs
-        if schedule is not None:  # for skhp.progress.SearchProgress
-            self._progress_position = (None, None, n_rungs)
         return callback_ctx.subcontext(
             task_name="search", max_subtasks=n_todo * n_rungs
-        ).call_on_fit_task_begin(estimator=self)
+        ).call_on_fit_task_begin(estimator=self, metadata={"rungs_per_round": n_rungs})
 
     # -- helpers ----------------------------------------------------------------
     def _warn_if_short(self, space, n_evaluated):
@@ -694,13 +692,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     def _zoom_scores(self, results):
         """The scores the zoom follows (higher is better, NaN for failures)."""
-        if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
-            key = f"mean_test_{self.refit}"
-        elif "mean_test_score" in results:
-            key = "mean_test_score"
-        else:
-            key = next(k for k in results if k.startswith("mean_test_"))
-        return np.asarray(results[key], dtype=float)
+        return np.asarray(results[zoom_column(results, self.refit)], dtype=float)
 
     def _warm_start_seeds(self, space, first_round_size):
         """The previous fit's best candidates that lie in the current space."""

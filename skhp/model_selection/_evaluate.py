@@ -172,13 +172,14 @@ class Evaluator:
                   f"{schedule.resource}={schedule.resources[level]}")
         if search_ctx is None:
             return None
-        if schedule is not None:  # for skhp.progress.SearchProgress
-            search._progress_position = (round_idx, level, schedule.n_rungs)
+        n_rungs = 1 if schedule is None else schedule.n_rungs
         return search_ctx.subcontext(
             task_name="coarse-to-fine-round" if schedule is None else "coarse-to-fine-rung",
             max_subtasks=n_alive * search.n_splits_,
             sequential_subtasks=False,
-        ).call_on_fit_task_begin(estimator=search)
+        ).call_on_fit_task_begin(estimator=search, metadata={
+            "round": round_idx, "rung": level, "rungs_per_round": n_rungs,
+        })
 
     def _every_fit_failed(self, label, exc):
         """Keep and report a batch in which every fit failed, and go on.

@@ -15,7 +15,7 @@ import numpy as np
 from .._compat import format_search_results
 from ._resources import rank_rows_by_rung
 
-__all__ = ["Round", "Rung", "format_rows", "rows_of"]
+__all__ = ["Round", "Rung", "format_rows", "mean_scores", "rows_of", "zoom_column", "zoom_metric"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,19 @@ def any_fit_succeeded(rounds):
     return any(o.get("fit_error") is None for o in rows_of(rounds)[1])
 
 
+def zoom_metric(refit, metrics):
+    """The metric the zoom follows: ``refit`` when it names one of
+    ``metrics`` (the metrics' names in the scorer's order), else the first."""
+    return refit if isinstance(refit, str) and refit in metrics else metrics[0]
+
+
+def zoom_column(results, refit):
+    """The ``cv_results_`` column of the metric the zoom follows."""
+    prefix = "mean_test_"
+    metrics = [key[len(prefix):] for key in results if key.startswith(prefix)]
+    return prefix + zoom_metric(refit, metrics)
+
+
 def mean_scores(out, n_candidates, refit):
     """Each candidate's mean test score on the metric the zoom follows: the
     ``refit`` metric when it is a name, else the first metric."""
@@ -177,7 +190,7 @@ def mean_scores(out, n_candidates, refit):
         return np.full(n_candidates, np.nan)
     first = out[0]["test_scores"]
     if isinstance(first, dict):
-        key = refit if isinstance(refit, str) and refit in first else next(iter(first))
+        key = zoom_metric(refit, list(first))
         values = [o["test_scores"][key] for o in out]
     else:
         values = [o["test_scores"] for o in out]

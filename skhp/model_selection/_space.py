@@ -444,17 +444,33 @@ class _OpaqueDim:
         return ("repr", repr(value)) if key is None else key
 
 
-def _make_dim(name, value):
+def dimension_kind(value):
+    """How the zoom treats a ``param_distributions`` value, or None if it cannot.
+
+    ``"cat"`` for a list of choices, ``"num"`` for a distribution whose
+    quantiles the zoom can narrow (an skhp distribution, or one with ``ppf``
+    and ``cdf``), ``"opaque"`` for one with ``rvs`` only: drawn afresh for
+    every candidate, never zoomed.
+    """
     if isinstance(value, (list, tuple, np.ndarray)):
-        return _CategoricalDim(name, value)
+        return "cat"
     if hasattr(value, "_from_unit") or (hasattr(value, "ppf") and hasattr(value, "cdf")):
-        return _NumericDim(name, value)
+        return "num"
     if hasattr(value, "rvs"):
-        return _OpaqueDim(name, value)
-    raise TypeError(
-        f"Parameter {name!r} must be a list of values, a scipy distribution or an "
-        f"skhp distribution (something with rvs), got {value!r}."
+        return "opaque"
+    return None
+
+
+def _make_dim(name, value):
+    dim_class = {"cat": _CategoricalDim, "num": _NumericDim, "opaque": _OpaqueDim}.get(
+        dimension_kind(value)
     )
+    if dim_class is None:
+        raise TypeError(
+            f"Parameter {name!r} must be a list of values, a scipy distribution or an "
+            f"skhp distribution (something with rvs), got {value!r}."
+        )
+    return dim_class(name, value)
 
 
 class _SubSpace:
