@@ -25,6 +25,7 @@ from . import _checkpoint
 from ._resources import (
     MIN_CALIBRATION_CANDIDATES,
     ResourceSchedule,
+    calibrate_pruning,
     calibration_can_prune,
     rung_resources,
 )
@@ -617,7 +618,21 @@ class CoarseToFineSearchCV(BaseSearchCV):
             search_ctx.call_on_fit_task_end(estimator=self)
         self._warn_if_short(space, len(run.history))
         self._rounds_running = False
-        run.publish(self.n_restored_rounds_)
+        self._publish(run)
+
+    def _publish(self, run):
+        """Set the attributes of the rounds ``run`` ran or restored."""
+        schedule = run.schedule
+        self.rounds_ = [rnd.report for rnd in run.rounds]
+        self.n_candidates_ = [len(rnd.params) for rnd in run.rounds]
+        self.n_rounds_ = len(run.rounds)
+        if schedule is not None:
+            self.n_resources_ = list(schedule.resources)
+            self.n_rung_candidates_ = [rnd.n_rung_candidates() for rnd in run.rounds]
+            if self.min_rank_correlation is not None:
+                self.rung_rank_correlations_ = calibrate_pruning(
+                    run.rounds, schedule.n_rungs, self.min_rank_correlation
+                )[1]
 
     def _warn_if_rungs_cannot_prune(self, schedule, sizes):
         """Say so when the calibration can never judge a rung."""

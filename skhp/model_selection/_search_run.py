@@ -3,7 +3,7 @@
 ``CoarseToFineSearchCV._run_search`` reads as the loop of scikit-learn's
 successive halving: restore the rounds a checkpoint holds, then for each round
 to go propose its candidates, evaluate it rung by rung (promoting the best of
-each rung), save it, and at the end publish what the rounds found. The rounds
+each rung), save it; at the end the search publishes what they found. The rounds
 (:class:`~skhp.model_selection._rounds.Round`) are the one store of records;
 everything else is read from them.
 """
@@ -266,21 +266,6 @@ class SearchRun:
                 "FitFailedWarning above). Set error_score='raise' to debug. "
                 f"The errors:\n{listed}"
             )
-
-    def publish(self, n_restored):
-        """Set the search's attributes of its rounds."""
-        search, schedule = self.search, self.schedule
-        search.rounds_ = [rnd.report for rnd in self.rounds]
-        search.n_candidates_ = [len(rnd.params) for rnd in self.rounds]
-        search.n_rounds_ = len(self.rounds)
-        search.n_restored_rounds_ = n_restored
-        if schedule is not None:
-            search.n_resources_ = list(schedule.resources)
-            search.n_rung_candidates_ = [rnd.n_rung_candidates() for rnd in self.rounds]
-            if search.min_rank_correlation is not None:
-                search.rung_rank_correlations_ = calibrate_pruning(
-                    self.rounds, schedule.n_rungs, search.min_rank_correlation
-                )[1]
 
 
 __all__ = ["SearchRun"]
