@@ -1,0 +1,200 @@
+"""Race the methods on the learning-curve tables, in simulated time.
+
+For each table and number of simulated workers (1 and 8), B is the
+simulated time random search takes for 60 candidates at the full epochs
+(the median over the seeds). Every method then runs for each seed (the
+open-ended ones until B), and its incumbent's regret is recorded at
+fractions of B: the incumbent is the fit with the best validation score
+among those at the most epochs reached so far, and its regret is the
+table's best test score at the full epochs minus the incumbent's test score.
+
+Results are cached line by line in ``results/race/<table>-w<workers>.jsonl``,
+so a stopped race resumes; ``--summary`` prints the tables of
+``docs/search_benchmarks.md`` from the cache, and draws one anytime picture
+per table into ``docs/_static/curves/``.
+
+Run ``python benchmarks/curves/race.py [--tables wine digits] [--methods
+"Optuna TPE"] [--seeds 50] [--workers 1 8] [--n-jobs 2] [--summary]``.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import spearmanr
+
+sys.path.insert(0, os.path.dirname(__file__))
+from methods import METHODS, CoarseToFineSearchCV, random_search  # noqa: E402
+from replay import ReplayMLP, Table, incumbent_curve, stand_in_data  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results" / "race"
+PICTURES = Path(__file__).parents[2] / "docs" / "_static" / "curves"
+#: Fractions of B at which the regret is kept: 2**(k/8) from 1/64 to 2.
+FRACTIONS = 2.0 ** (np.arange(-48, 9) / 8)
+POINTS = {"B/8": 2.0**-3, "B/4": 2.0**-2, "B/2": 2.0**-1, "B": 1.0}
+TABLES = ["digits", "breast-cancer", "wine", "diabetes", "synthetic", "fashion-mnist"]
+
+
+def run_one(table_name, method, seed, n_workers, budget):
+    """One method's run: its regret at ``FRACTIONS`` of ``budget``."""
+    table = Table(table_name)
+    start = time.process_time()
+    fits = METHODS[method](table, seed, n_workers, budget)
+    return {
+        "method": method, "seed": seed, "budget": budget,
+        "end": max(f.finish for f in fits), "n_fits": len(fits),
+        "regret": incumbent_curve(fits, table, FRACTIONS * budget).tolist(),
+        "cpu_seconds": time.process_time() - start,
+    }
+
+
+def _cache(table_name, n_workers):
+    path = RESULTS / f"{table_name}-w{n_workers}.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return path, rows
+
+
+def budget_of(table_name, n_workers, seeds):
+    """B: random search's simulated time for its 60 candidates (median)."""
+    table = Table(table_name)
+    ends = [max(f.finish for f in random_search(table, s, n_workers, np.inf)) for s in seeds]
+    return float(np.median(ends))
+
+
+def race(table_name, methods, seeds, n_workers, n_jobs):
+    """Run what the cache lacks for one table and number of workers."""
+    path, rows = _cache(table_name, n_workers)
+    budget = rows[0]["budget"] if rows else budget_of(table_name, n_workers, seeds)
+    done = {(r["method"], r["seed"]) for r in rows}
+    todo = [(m, s) for m in methods for s in seeds if (m, s) not in done]
+    print(f"{table_name}, {n_workers} worker(s): B = {budget:.1f} s simulated, "
+          f"{len(todo)} runs to go", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(run_one)(table_name, m, s, n_workers, budget) for m, s in todo)
+    with open(path, "a") as f:
+        for result in results:
+            f.write(json.dumps(result) + "\n")
+            f.flush()
+
+
+# -- the summary -------------------------------------------------------------------
+def first_rung_spearman(table):
+    """Spearman, over the table's configurations, of the validation score at
+    the first rung ``skhp tune`` runs against the score at the full epochs."""
+    X, y, split = stand_in_data()
+    search = CoarseToFineSearchCV(ReplayMLP(table=table.name, max_iter=table.max_epochs),
+                                  table.space, n_iter=30, n_rounds=3, resource="max_iter",
+                                  cv=split)
+    rung = search.rung_plan(X, y)[0]
+    at_rung = table.val[np.arange(len(table.val)), np.minimum(rung, table.n_epochs) - 1]
+    return rung, float(spearmanr(at_rung, table.final("val"))[0])
+
+
+def _median_ci(values, rng, n_boot=1000):
+    values = np.asarray(values)
+    boots = np.median(rng.choice(values, (n_boot, len(values))), axis=1)
+    return np.median(values), np.percentile(boots, [2.5, 97.5])
+
+
+def _ties_best(by_method, rng, n_boot=1000):
+    """Methods whose median regret is the lowest or whose paired-bootstrap
+    95% interval of the median difference to the lowest includes 0."""
+    medians = {m: np.median(v) for m, v in by_method.items()}
+    best = min(medians, key=medians.get)
+    ties = {best}
+    for m, v in by_method.items():
+        diff = np.asarray(v) - np.asarray(by_method[best])
+        idx = rng.integers(0, len(diff), (n_boot, len(diff)))
+        if np.percentile(np.median(diff[idx], axis=1), 2.5) <= 0:
+            ties.add(m)
+    return best, ties
+
+
+def summarize(table_name, n_workers):
+    """Print one table's race: median regrets with intervals, time to random
+    search's final regret; returns the medians for the picture."""
+    _, rows = _cache(table_name, n_workers)
+    if not rows:
+        return None
+    rng = np.random.default_rng(0)
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    seeds = sorted({r["seed"] for r in rows if r["method"] == "random search"})
+    curves = {m: {r["seed"]: np.array(r["regret"], dtype=float)
+                  for r in rows if r["method"] == m} for m in methods}
+    common = [s for s in seeds if all(s in curves[m] for m in methods)]
+    target = np.median([curves["random search"][s][FRACTIONS == 1.0][0] for s in common])
+    print(f"\n{table_name}, {n_workers} worker(s), {len(common)} seeds "
+          f"(B = {rows[0]['budget']:.1f} simulated s)")
+    print("| method | " + " | ".join(POINTS) + " | time to random's final regret |")
+    print("|---|" + "---|" * (len(POINTS) + 1))
+    cells = {m: [] for m in methods}
+    for point, fraction in POINTS.items():
+        k = int(np.flatnonzero(FRACTIONS == fraction)[0])
+        by_method = {m: np.nan_to_num([curves[m][s][k] for s in common], nan=1.0)
+                     for m in methods}
+        best, ties = _ties_best(by_method, rng)
+        for m in methods:
+            med, (lo, hi) = _median_ci(by_method[m], rng)
+            mark = "**" if m in ties else ""
+            cells[m].append(f"{mark}{med:.4f}{mark} [{lo:.4f}, {hi:.4f}]")
+    medians = {}
+    for m in methods:
+        med = np.median(np.nan_to_num([curves[m][s] for s in common], nan=1.0), axis=0)
+        medians[m] = med
+        reached = np.flatnonzero(med <= target)
+        when = f"B x {FRACTIONS[reached[0]]:.3g}" if len(reached) else "not within 2B"
+        print(f"| {m} | " + " | ".join(cells[m]) + f" | {when} |")
+    return medians
+
+
+def picture(table_name, medians_by_workers):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, (n_workers, medians) in zip(axes, medians_by_workers.items()):
+        for m, med in (medians or {}).items():
+            ax.plot(FRACTIONS, med, label=m, lw=2 if "skhp" in m or "Coarse" in m else 1)
+        ax.set_xscale("log")
+        ax.set_title(f"{table_name}: {n_workers} worker(s)")
+        ax.set_xlabel("simulated time / B")
+        ax.axvline(1.0, color="grey", lw=0.5)
+    axes[0].set_ylabel("median test regret")
+    axes[1].legend(fontsize=7)
+    PICTURES.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(PICTURES / f"{table_name}.png", dpi=80)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="*", default=TABLES)
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--workers", nargs="*", type=int, default=[1, 8])
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--summary", action="store_true")
+    args = parser.parse_args()
+    for name in args.tables:
+        if args.summary:
+            rung, rho = first_rung_spearman(Table(name))
+            print(f"\n## {name}: first rung {rung} epochs, Spearman {rho:.2f} against "
+                  "the full epochs")
+            picture(name, {w: summarize(name, w) for w in args.workers})
+            continue
+        for n_workers in args.workers:
+            methods = ["random search"] + [m for m in args.methods if m != "random search"]
+            race(name, methods, list(range(args.seeds)), n_workers, args.n_jobs)
+
+
+if __name__ == "__main__":
+    main()
