@@ -79,16 +79,17 @@ def one_epoch_top_k(table, seed, n_workers, horizon, n=180, k=15):
     """Egele et al. (2023): ``n`` random candidates for one epoch, then the
     ``k`` best by validation score trained on to the full epochs."""
     clock = SimulatedClock(n_workers)
-    configs = [table.nearest(p) for p in ParameterSampler(table.space, n, random_state=seed)]
+    configs = [table.answer(p) for p in ParameterSampler(table.space, n, random_state=seed)]
     clock.open_batch()
     for c in configs:
-        clock.charge(Fit(c, 1, table.val[c, 0], table.test[c, 0], table.cost(c, 0, 1), -1))
+        clock.charge(Fit(c, 1, table.score(c, 1), table.score(c, 1, "test"),
+                         table.cost(c, 0, 1), -1))
     clock.close_batch()
-    top = sorted(set(configs), key=lambda c: -table.val[c, 0])[:k]
+    top = sorted(set(configs), key=lambda c: -table.score(c, 1))[:k]
+    e = table.max_epochs
     clock.open_batch()
     for c in top:
-        e = int(table.n_epochs[c])
-        clock.charge(Fit(c, e, table.val[c, e - 1], table.test[c, e - 1],
+        clock.charge(Fit(c, e, table.score(c, e), table.score(c, e, "test"),
                          table.cost(c, 1, e), -1))
     clock.close_batch()
     return clock.fits
@@ -152,15 +153,14 @@ def optuna_tpe(table, seed, n_workers, horizon):
     while True:
         while workers.free and started < N_CANDIDATES:
             trial = study.ask()
-            c = table.nearest(_optuna_params(trial, table))
-            e = int(table.n_epochs[c])
+            c, e = table.answer(_optuna_params(trial, table)), table.max_epochs
             workers.start(table.cost(c, 0, e), (trial, c, e))
             started += 1
         if not workers:
             return fits
         trial, c, e = workers.next()
-        study.tell(trial, table.val[c, e - 1])
-        fits.append(Fit(c, e, table.val[c, e - 1], table.test[c, e - 1],
+        study.tell(trial, table.score(c, e))
+        fits.append(Fit(c, e, table.score(c, e), table.score(c, e, "test"),
                         table.cost(c, 0, e), -1, workers.now))
 
 
@@ -174,18 +174,18 @@ def optuna_hyperband(table, seed, n_workers, horizon):
     while True:
         while workers.free and workers.now < horizon:
             trial = study.ask()
-            c = table.nearest(_optuna_params(trial, table))
+            c = table.answer(_optuna_params(trial, table))
             workers.start(table.cost(c, 0, 1), (trial, c, 1))
         if not workers:
             return fits
         trial, c, e = workers.next()
-        val = table.val[c, e - 1]
+        val = table.score(c, e)
         trial.report(val, e)
-        done = e == table.n_epochs[c]
+        done = e == table.max_epochs
         if done or trial.should_prune():
             state = optuna.trial.TrialState.COMPLETE if done else optuna.trial.TrialState.PRUNED
             study.tell(trial, val if done else None, state=state)
-            fits.append(Fit(c, e, val, table.test[c, e - 1], table.cost(c, 0, e), -1,
+            fits.append(Fit(c, e, val, table.score(c, e, "test"), table.cost(c, 0, e), -1,
                             workers.now))
         else:
             workers.start(table.cost(c, e, e + 1), (trial, c, e + 1))
@@ -248,14 +248,14 @@ def _smac(table, seed, n_workers, horizon, facade_name):
         while True:
             while workers.free and workers.now < horizon:
                 info = optimizer.ask()
-                c = table.nearest(_smac_params(info.config))
-                e = int(min(round(info.budget), table.n_epochs[c]))
+                c = table.answer(_smac_params(info.config))
+                e = int(min(round(info.budget), table.max_epochs))
                 workers.start(table.cost(c, 0, e), (info, c, e))
             if not workers:
                 return fits
             info, c, e = workers.next()
-            optimizer.tell(info, TrialValue(cost=-float(table.val[c, e - 1])))
-            fits.append(Fit(c, e, table.val[c, e - 1], table.test[c, e - 1],
+            optimizer.tell(info, TrialValue(cost=-table.score(c, e)))
+            fits.append(Fit(c, e, table.score(c, e), table.score(c, e, "test"),
                             table.cost(c, 0, e), -1, workers.now))
 
 

@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, os.path.dirname(__file__))
 from methods import METHODS, CoarseToFineSearchCV, random_search  # noqa: E402
-from replay import ReplayMLP, Table, incumbent_curve, stand_in_data  # noqa: E402
+from replay import ReplayMLP, incumbent_curve, load_table, stand_in_data  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "race"
 PICTURES = Path(__file__).parents[2] / "docs" / "_static" / "curves"
@@ -42,7 +42,7 @@ TABLES = ["digits", "breast-cancer", "wine", "diabetes", "synthetic", "fashion-m
 
 def run_one(table_name, method, seed, n_workers, budget):
     """One method's run: its regret at ``FRACTIONS`` of ``budget``."""
-    table = Table(table_name)
+    table = load_table(table_name)
     start = time.process_time()
     fits = METHODS[method](table, seed, n_workers, budget)
     return {
@@ -61,7 +61,7 @@ def _cache(table_name, n_workers):
 
 def budget_of(table_name, n_workers, seeds):
     """B: random search's simulated time for its 60 candidates (median)."""
-    table = Table(table_name)
+    table = load_table(table_name)
     ends = [max(f.finish for f in random_search(table, s, n_workers, np.inf)) for s in seeds]
     return float(np.median(ends))
 
@@ -85,15 +85,16 @@ def race(table_name, methods, seeds, n_workers, n_jobs):
 
 # -- the summary -------------------------------------------------------------------
 def first_rung_spearman(table):
-    """Spearman, over the table's configurations, of the validation score at
-    the first rung ``skhp tune`` runs against the score at the full epochs."""
+    """Spearman, over the table's recorded configurations, of the validation
+    score at the first rung ``skhp tune`` runs against the score at the full
+    epochs."""
     X, y, split = stand_in_data()
     search = CoarseToFineSearchCV(ReplayMLP(table=table.name, max_iter=table.max_epochs),
                                   table.space, n_iter=30, n_rounds=3, resource="max_iter",
                                   cv=split)
     rung = search.rung_plan(X, y)[0]
-    at_rung = table.val[np.arange(len(table.val)), np.minimum(rung, table.n_epochs) - 1]
-    return rung, float(spearmanr(at_rung, table.final("val"))[0])
+    recorded = table.recorded["val"]
+    return rung, float(spearmanr(recorded[:, rung - 1], recorded[:, -1])[0])
 
 
 def _median_ci(values, rng, n_boot=1000):
@@ -186,7 +187,7 @@ def main():
     args = parser.parse_args()
     for name in args.tables:
         if args.summary:
-            rung, rho = first_rung_spearman(Table(name))
+            rung, rho = first_rung_spearman(load_table(name))
             print(f"\n## {name}: first rung {rung} epochs, Spearman {rho:.2f} against "
                   "the full epochs")
             picture(name, {w: summarize(name, w) for w in args.workers})

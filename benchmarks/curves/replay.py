@@ -1,10 +1,10 @@
 """Replaying the learning-curve tables: a table, a simulated clock, a replay estimator.
 
 A :class:`Table` answers any configuration of ``skhp tune``'s default space
-with the recorded curves of its nearest configuration in the search's unit
-coordinates (each hyperparameter on its own scale), as HPOBench's tables
-are used. ``check_replay.py`` measures how far that answer is from a real
-fit of the proposal.
+with curves a surrogate fitted to the recorded ones gives it (as YAHPO Gym
+does), in the search's unit coordinates (each hyperparameter on its own
+scale). ``check_replay.py`` measures how far an answer is from a real fit of
+the proposal.
 
 :class:`ReplayMLP` is an estimator whose ``fit`` looks its configuration up
 and charges the recorded seconds of the epochs it trains to a
@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import qmc
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.utils import parallel as sk_parallel
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -42,52 +44,120 @@ TRAIN, VAL, TEST = 0, 1, 2
 
 
 class Table:
-    """One task's recorded curves.
+    """One task's recorded curves, and the surrogate that answers proposals.
+
+    The recorded configurations are a random (Sobol) sample of the space, so
+    a proposal rarely lands on one. As YAHPO Gym does, a surrogate fitted to
+    the records answers it: extremely randomized trees (scikit-learn's
+    ``ExtraTreesRegressor``, two records a leaf at least) map the search's
+    unit coordinates to the whole curves at once (validation score, test
+    score and seconds of every epoch), so an answer is an average of
+    recorded curves, consistent from epoch to epoch. ``check_replay.py``
+    measures how far its answers are from real fits, against the training
+    noise (the same configuration trained with another seed).
+
+    After a recorded fit stopped (a training plateau), its scores stay and
+    its epochs cost nothing. Scores below ``SCORE_FLOOR`` are raised to it:
+    the R^2 of a diverged regression network can be -2000, and for a search
+    every such network is just bad.
 
     Attributes
     ----------
     name : str
-    val, test, seconds : ndarray of shape (n_configs, n_epochs)
-        Per configuration and epoch; NaN after a fit stopped.
-    params : list of dict
-    n_epochs : ndarray of shape (n_configs,)
-        The epochs each fit ran.
+    max_epochs : int
+    space : dict
+        The search space (``skhp tune``'s default for the task).
     """
+
+    SCORE_FLOOR = -1.0
 
     def __init__(self, name):
         data = np.load(TABLES / f"{name}.npz")
         self.name = name
-        self.val, self.test = data["val"].astype(float), data["test"].astype(float)
-        self.seconds = data["seconds"].astype(float)
-        self.params = [_from_json(p) for p in json.loads(str(data["params"]))]
         self.n_train = int(data["n_train"])
-        self.n_epochs = np.sum(np.isfinite(self.seconds), axis=1)
-        self.max_epochs = self.val.shape[1]
+        self.params = [_from_json(p) for p in json.loads(str(data["params"]))]
         self.space = TASKS[name].space(self.n_train)
         # parameters the space fixes (a list of one choice)
         self.fixed = {k: v[0] for k, v in self.space.items()
                       if isinstance(v, list) and len(v) == 1}
         (self._sub,) = SearchSpace(self.space).subspaces
-        self._units = np.array([self._sub.unit_from_params(p) for p in self.params])
+        units = np.array([self._sub.unit_from_params(p) for p in self.params])
+        val, test, seconds = (_filled(data[k].astype(float), k == "seconds", self.SCORE_FLOOR)
+                              for k in ("val", "test", "seconds"))
+        self.max_epochs = val.shape[1]
+        self.recorded = {"val": val, "test": test, "seconds": seconds}
+        self._surrogate = ExtraTreesRegressor(
+            n_estimators=100, min_samples_leaf=2, random_state=0, n_jobs=1,
+        ).fit(units, np.hstack([val, test, seconds]))
+        self._answers, self._keys = [], {}
+        self.val, self.test, self.seconds = [], [], []
+        self._best_test = None
 
-    def nearest(self, params):
-        """The index of the recorded configuration nearest ``params`` (the
-        space's fixed parameters may be left out)."""
+    def answer(self, params):
+        """The id of the surrogate's answer for ``params`` (the space's fixed
+        parameters may be left out): ``val[id]``, ``test[id]`` and
+        ``seconds[id]`` are its curves."""
         u = self._sub.unit_from_params({**self.fixed, **params})
-        return int(np.argmin(np.sum((self._units - u) ** 2, axis=1)))
+        key = u.tobytes()
+        if key not in self._keys:
+            self._add(u[None, :])
+            self._keys[key] = len(self.val) - 1
+        return self._keys[key]
+
+    def _add(self, U):
+        E = self.max_epochs
+        for row in self._surrogate.predict(U):
+            self.val.append(row[:E])
+            self.test.append(row[E:2 * E])
+            self.seconds.append(row[2 * E:])
+
+    def score(self, config, epochs, which="val"):
+        """The validation (or test) score after ``epochs`` epochs."""
+        return float((self.val if which == "val" else self.test)[config][epochs - 1])
 
     def cost(self, config, start, stop):
-        """Recorded seconds of epochs ``start`` (0-based) to ``stop``."""
-        return float(np.nansum(self.seconds[config, start:stop]))
-
-    def final(self, which="test"):
-        """Each configuration's score at its last epoch."""
-        scores = self.test if which == "test" else self.val
-        return scores[np.arange(len(scores)), self.n_epochs - 1]
+        """Seconds of epochs ``start`` (0-based) to ``stop``."""
+        return float(np.sum(self.seconds[config][start:stop]))
 
     def best_test(self):
-        """The table's best test score at the full epochs (regret's zero)."""
-        return float(np.nanmax(self.final("test")))
+        """Regret's zero: the best test score at the full epochs that the
+        surrogate gives the recorded configurations and 4,096 others."""
+        if self._best_test is None:
+            U = qmc.Sobol(self._sub.n_units, scramble=True, seed=1).random_base2(12)
+            predicted = self._surrogate.predict(
+                np.vstack([self._surrogate_inputs(), U]))
+            E = self.max_epochs
+            self._best_test = float(predicted[:, 2 * E - 1].max())
+        return self._best_test
+
+    def _surrogate_inputs(self):
+        return np.array([self._sub.unit_from_params(p) for p in self.params])
+
+
+def _filled(curves, is_seconds, floor):
+    """Curves with the epochs after a fit stopped filled: seconds 0, scores
+    the last one; scores raised to ``floor``."""
+    curves = curves.copy()
+    for row in curves:
+        stopped = np.isnan(row)
+        if is_seconds:
+            row[stopped] = 0.0
+        elif stopped.any() and not stopped.all():
+            last = np.flatnonzero(~stopped)[-1]
+            row[last + 1:] = row[last]
+    if not is_seconds:
+        np.maximum(curves, floor, out=curves)
+    return curves
+
+
+_LOADED = {}
+
+
+def load_table(name):
+    """The table ``name``, loaded (and its surrogate fitted) once per process."""
+    if name not in _LOADED:
+        _LOADED[name] = Table(name)
+    return _LOADED[name]
 
 
 def _from_json(params):
@@ -192,7 +262,6 @@ class ReplayMLP(ClassifierMixin, BaseEstimator):
     ``TRAIN``, ``VAL``, ``TEST``).
     """
 
-    _tables = {}
     clock = None
 
     def __init__(self, table="digits", max_iter=100, warm_start=False, random_state=None,
@@ -214,9 +283,7 @@ class ReplayMLP(ClassifierMixin, BaseEstimator):
         self.solver = solver
 
     def _table(self):
-        if self.table not in self._tables:
-            ReplayMLP._tables[self.table] = Table(self.table)
-        return self._tables[self.table]
+        return load_table(self.table)
 
     def __skhp_continuation__(self, parameter):
         return {"warm_start": "continue"} if parameter == "max_iter" else None
@@ -224,16 +291,16 @@ class ReplayMLP(ClassifierMixin, BaseEstimator):
     def fit(self, X, y=None):
         table = self._table()
         params = {k: getattr(self, k) for k in table.space if k in self.get_params()}
-        config = table.nearest(params)
-        epochs = int(min(self.max_iter, table.n_epochs[config]))
+        config = table.answer(params)
+        epochs = int(min(self.max_iter, table.max_epochs))
         done = 0
         if self.warm_start == "continue" and getattr(self, "config_", None) == config:
             done = self.n_iter_
         cost = table.cost(config, done, epochs)
         self.config_, self.n_iter_ = config, epochs
         self.classes_ = np.array([0, 1])
-        fit = Fit(config, epochs, table.val[config, epochs - 1],
-                  table.test[config, epochs - 1], cost, batch=-1)
+        fit = Fit(config, epochs, table.score(config, epochs, "val"),
+                  table.score(config, epochs, "test"), cost, batch=-1)
         if ReplayMLP.clock is not None:
             ReplayMLP.clock.charge(fit)
         return self
@@ -242,9 +309,8 @@ class ReplayMLP(ClassifierMixin, BaseEstimator):
         return np.zeros(len(X), dtype=int)
 
     def score(self, X, y=None):
-        table = self._table()
-        scores = table.test if int(np.asarray(X)[0, 0]) == TEST else table.val
-        return float(scores[self.config_, self.n_iter_ - 1])
+        which = "test" if int(np.asarray(X)[0, 0]) == TEST else "val"
+        return self._table().score(self.config_, self.n_iter_, which)
 
 
 def stand_in_data(n_val=20):
