@@ -43,7 +43,20 @@ TABLES = Path(__file__).parent / "tables"
 TRAIN, VAL, TEST = 0, 1, 2
 
 
-class Table:
+class Curves:
+    """Curves by id: ``val``, ``test`` and ``seconds`` are lists of arrays,
+    one per configuration answered, of ``max_epochs`` each."""
+
+    def score(self, config, epochs, which="val"):
+        """The validation (or test) score after ``epochs`` epochs."""
+        return float((self.val if which == "val" else self.test)[config][epochs - 1])
+
+    def cost(self, config, start, stop):
+        """Seconds of epochs ``start`` (0-based) to ``stop``."""
+        return float(np.sum(self.seconds[config][start:stop]))
+
+
+class Table(Curves):
     """One task's recorded curves, and the surrogate that answers proposals.
 
     The recorded configurations are a random (Sobol) sample of the space, so
@@ -82,7 +95,7 @@ class Table:
                       if isinstance(v, list) and len(v) == 1}
         (self._sub,) = SearchSpace(self.space).subspaces
         units = np.array([self._sub.unit_from_params(p) for p in self.params])
-        val, test, seconds = (_filled(data[k].astype(float), k == "seconds", self.SCORE_FLOOR)
+        val, test, seconds = (filled(data[k].astype(float), k == "seconds", self.SCORE_FLOOR)
                               for k in ("val", "test", "seconds"))
         self.max_epochs = val.shape[1]
         self.recorded = {"val": val, "test": test, "seconds": seconds}
@@ -104,28 +117,29 @@ class Table:
             self._keys[key] = len(self.val) - 1
         return self._keys[key]
 
+    def _predict(self, U):
+        """The forest's prediction, tree by tree: the same numbers as
+        ``predict`` without its ``Parallel`` call per proposal (10x faster
+        for one row)."""
+        X = np.asarray(U, dtype=np.float32)
+        total = 0.0
+        for tree in self._surrogate.estimators_:
+            total = total + tree.tree_.value[tree.tree_.apply(X), :, 0]
+        return total / len(self._surrogate.estimators_)
+
     def _add(self, U):
         E = self.max_epochs
-        for row in self._surrogate.predict(U):
+        for row in self._predict(U):
             self.val.append(row[:E])
             self.test.append(row[E:2 * E])
             self.seconds.append(row[2 * E:])
-
-    def score(self, config, epochs, which="val"):
-        """The validation (or test) score after ``epochs`` epochs."""
-        return float((self.val if which == "val" else self.test)[config][epochs - 1])
-
-    def cost(self, config, start, stop):
-        """Seconds of epochs ``start`` (0-based) to ``stop``."""
-        return float(np.sum(self.seconds[config][start:stop]))
 
     def best_test(self):
         """Regret's zero: the best test score at the full epochs that the
         surrogate gives the recorded configurations and 4,096 others."""
         if self._best_test is None:
             U = qmc.Sobol(self._sub.n_units, scramble=True, seed=1).random_base2(12)
-            predicted = self._surrogate.predict(
-                np.vstack([self._surrogate_inputs(), U]))
+            predicted = self._predict(np.vstack([self._surrogate_inputs(), U]))
             E = self.max_epochs
             self._best_test = float(predicted[:, 2 * E - 1].max())
         return self._best_test
@@ -134,7 +148,7 @@ class Table:
         return np.array([self._sub.unit_from_params(p) for p in self.params])
 
 
-def _filled(curves, is_seconds, floor):
+def filled(curves, is_seconds, floor):
     """Curves with the epochs after a fit stopped filled: seconds 0, scores
     the last one; scores raised to ``floor``."""
     curves = curves.copy()
@@ -217,13 +231,20 @@ class SimulatedClock:
     def batches(self):
         """Every ``Parallel`` call of scikit-learn or skhp is one batch."""
         original = sk_parallel.Parallel.__call__
+        depth = [0]
 
         def call(parallel, iterable):
-            self.open_batch()
+            # only the outermost call is a batch: the surrogate's own
+            # predictions (a forest's Parallel) happen inside a fit
+            depth[0] += 1
+            if depth[0] == 1:
+                self.open_batch()
             try:
                 return original(parallel, iterable)
             finally:
-                self.close_batch()
+                depth[0] -= 1
+                if depth[0] == 0:
+                    self.close_batch()
 
         sk_parallel.Parallel.__call__ = call
         try:
