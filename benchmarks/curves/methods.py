@@ -15,7 +15,6 @@ import heapq
 import tempfile
 import warnings
 
-import numpy as np
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import HalvingRandomSearchCV, ParameterSampler, RandomizedSearchCV
 
