@@ -1,0 +1,59 @@
+"""How many rounds should CoarseToFineSearchCV take at one worker? A lead for issue 24.
+
+At full fidelity, one worker, 60 candidates: the median test regret of the
+incumbent (best validation score) over ``--seeds`` seeds, for
+``CoarseToFineSearchCV(n_rounds=k)`` and Optuna's default TPE, on each
+table of the replay. More rounds mean more, smaller zoom steps (TPE updates
+its model after every trial).
+
+Run ``python benchmarks/curves/rounds.py [--rounds 2 3 4 6 12 20]
+[--seeds 20] [--tables wine digits]``.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+from joblib import Parallel, delayed
+
+sys.path.insert(0, os.path.dirname(__file__))
+from methods import CoarseToFineSearchCV, _replay, _sklearn_search, optuna_tpe  # noqa: E402
+from race import TABLES  # noqa: E402
+from replay import load_table, stand_in_data  # noqa: E402
+
+
+def regret(name, n_rounds, seed):
+    """Final regret of one run (``n_rounds=None``: Optuna's TPE)."""
+    table = load_table(name)
+    _, _, split = stand_in_data()
+    if n_rounds is None:
+        fits = optuna_tpe(table, seed, 1, np.inf)
+    else:
+        fits = _sklearn_search(table, 1, CoarseToFineSearchCV(
+            _replay(table), table.space, n_rounds=n_rounds, cv=split, refit=False,
+            random_state=seed))
+    best = max((f for f in fits if f.epochs == table.max_epochs), key=lambda f: f.val)
+    return table.best_test() - best.test
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="*", default=TABLES)
+    parser.add_argument("--rounds", nargs="*", type=int, default=[2, 3, 4, 6, 12, 20])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args()
+    variants = args.rounds + [None]
+    runs = [(t, v, s) for t in args.tables for v in variants for s in range(args.seeds)]
+    out = Parallel(n_jobs=args.n_jobs)(delayed(regret)(*run) for run in runs)
+    print("| table | " + " | ".join(f"{v} rounds" for v in args.rounds) + " | Optuna TPE |")
+    print("|---|" + "---|" * len(variants))
+    for t in args.tables:
+        cells = [np.median([r for (tt, vv, _), r in zip(runs, out) if tt == t and vv == v])
+                 for v in variants]
+        print(f"| {t} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
