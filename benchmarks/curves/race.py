@@ -23,6 +23,7 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -123,9 +124,18 @@ def _ties_best(by_method, rng, n_boot=1000):
     return best, ties
 
 
+@dataclass
+class Summary:
+    """One table's race at one number of workers, as the targets read it."""
+
+    medians: dict  # method -> median regret at each of FRACTIONS
+    ties: dict  # point of POINTS -> methods lowest or tied with the lowest
+    reached: dict  # method -> fraction of B where random's final regret is reached
+
+
 def summarize(table_name, n_workers):
     """Print one table's race: median regrets with intervals, time to random
-    search's final regret; returns the medians for the picture.
+    search's final regret; returns a :class:`Summary` (None without runs).
 
     A method's figures are over the seeds it ran (the slow rivals run fewer);
     a regret is NaN before a method's first fit ends, counted as 1 (worse
@@ -143,39 +153,59 @@ def summarize(table_name, n_workers):
           "median test regret [95% interval], bold: the lowest or tied with it")
     print("| method | seeds | " + " | ".join(POINTS) + " | time to random's final regret |")
     print("|---|---|" + "---|" * (len(POINTS) + 1))
-    cells = {m: [] for m in methods}
-    for fraction in POINTS.values():
+    cells, summary = {m: [] for m in methods}, Summary({}, {}, {})
+    for point, fraction in POINTS.items():
         k = int(np.flatnonzero(FRACTIONS == fraction)[0])
         by_method = {m: {s: c[k] for s, c in curves[m].items()} for m in methods}
-        _, ties = _ties_best(by_method, rng)
+        _, summary.ties[point] = _ties_best(by_method, rng)
         for m in methods:
             med, (lo, hi) = _median_ci(list(by_method[m].values()), rng)
-            mark = "**" if m in ties else ""
+            mark = "**" if m in summary.ties[point] else ""
             cells[m].append(f"{mark}{med:.4f}{mark} [{lo:.4f}, {hi:.4f}]")
-    medians = {}
     for m in methods:
-        medians[m] = np.median(list(curves[m].values()), axis=0)
-        reached = np.flatnonzero(medians[m] <= target)
-        when = f"B x {FRACTIONS[reached[0]]:.3g}" if len(reached) else "not within 2B"
+        summary.medians[m] = np.median(list(curves[m].values()), axis=0)
+        reached = np.flatnonzero(summary.medians[m] <= target)
+        summary.reached[m] = FRACTIONS[reached[0]] if len(reached) else np.inf
+        when = (f"B x {summary.reached[m]:.3g}" if len(reached) else "not within 2B")
         print(f"| {m} | {len(curves[m])} | " + " | ".join(cells[m]) + f" | {when} |")
-    return medians
+    return summary
 
 
-def picture(table_name, medians_by_workers):
+def print_targets(summaries, spearman):
+    """The issue's targets for skhp's two searches, table by table."""
+    print("\n| table | workers | CoarseToFine / TPE at B (full fidelity) | skhp tune lowest "
+          "or tied at B/8, B/4, B/2, B | skhp tune reaches random's final regret at |")
+    print("|---|---|---|---|---|")
+    for (name, n_workers), summary in summaries.items():
+        if summary is None:
+            continue
+        med = {m: v[FRACTIONS == 1.0][0] for m, v in summary.medians.items()}
+        ratio = med.get("CoarseToFineSearchCV", np.nan) / med.get("Optuna TPE", np.nan)
+        tied = ", ".join("yes" if "skhp tune" in summary.ties[p] else "no" for p in POINTS)
+        when = summary.reached.get("skhp tune", np.inf)
+        goal = "B/4" if spearman[name] >= 0.5 else "B"
+        print(f"| {name} (Spearman {spearman[name]:.2f}) | {n_workers} | {ratio:.2f} | {tied} "
+              f"| B x {when:.3g} (goal {goal}) |")
+
+
+def picture(table_name, summaries_by_workers):
+    """One anytime picture per table: median regret against simulated time,
+    1 and 8 workers side by side, into ``docs/_static/curves/``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, (n_workers, medians) in zip(axes, medians_by_workers.items()):
-        for m, med in (medians or {}).items():
+    for ax, (n_workers, summary) in zip(axes, summaries_by_workers.items()):
+        for m, med in (summary.medians if summary else {}).items():
             ax.plot(FRACTIONS, med, label=m, lw=2 if "skhp" in m or "Coarse" in m else 1)
         ax.set_xscale("log")
         ax.set_title(f"{table_name}: {n_workers} worker(s)")
         ax.set_xlabel("simulated time / B")
         ax.axvline(1.0, color="grey", lw=0.5)
     axes[0].set_ylabel("median test regret")
+    axes[0].set_yscale("log")
     axes[1].legend(fontsize=7)
     PICTURES.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -192,16 +222,21 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()
+    summaries, spearman = {}, {}
     for name in args.tables:
         if args.summary:
-            rung, rho = first_rung_spearman(load_table(name))
-            print(f"\n## {name}: first rung {rung} epochs, Spearman {rho:.2f} against "
-                  "the full epochs")
-            picture(name, {w: summarize(name, w) for w in args.workers})
+            rung, spearman[name] = first_rung_spearman(load_table(name))
+            print(f"\n## {name}: first rung {rung} epochs, Spearman {spearman[name]:.2f} "
+                  "against the full epochs")
+            for w in args.workers:
+                summaries[name, w] = summarize(name, w)
+            picture(name, {w: summaries[name, w] for w in args.workers})
             continue
         for n_workers in args.workers:
             methods = ["random search"] + [m for m in args.methods if m != "random search"]
             race(name, methods, list(range(args.seeds)), n_workers, args.n_jobs)
+    if args.summary:
+        print_targets(summaries, spearman)
 
 
 if __name__ == "__main__":
