@@ -16,7 +16,7 @@ Two checks, each printed as a table for ``docs/search_benchmarks.md``:
    side by side, and the Spearman correlation of the two orders.
 
 Run ``python benchmarks/curves/check_replay.py [--task digits]
-[--seeds 4] [--n-jobs 2]``.
+[--seeds 6] [--n-jobs 2]``.
 """
 
 import argparse
@@ -189,7 +189,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="digits")
     parser.add_argument("--answers", nargs="*", default=list(TASKS))
-    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--skip-ranking", action="store_true")
     args = parser.parse_args()

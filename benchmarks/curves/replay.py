@@ -104,7 +104,7 @@ class Table(Curves):
         ).fit(units, np.hstack([val, test, seconds]))
         self._answers, self._keys = [], {}
         self.val, self.test, self.seconds = [], [], []
-        self._best_test = None
+        self._dense = None
 
     def answer(self, params):
         """The id of the surrogate's answer for ``params`` (the space's fixed
@@ -134,15 +134,28 @@ class Table(Curves):
             self.test.append(row[E:2 * E])
             self.seconds.append(row[2 * E:])
 
-    def best_test(self):
-        """Regret's zero: the best test score at the full epochs that the
-        surrogate gives the recorded configurations and 4,096 others."""
-        if self._best_test is None:
+    def _dense_answers(self):
+        """Full-epoch validation and test scores the surrogate gives the
+        recorded configurations and 4,096 Sobol points."""
+        if self._dense is None:
             U = qmc.Sobol(self._sub.n_units, scramble=True, seed=1).random_base2(12)
             predicted = self._predict(np.vstack([self._surrogate_inputs(), U]))
             E = self.max_epochs
-            self._best_test = float(predicted[:, 2 * E - 1].max())
-        return self._best_test
+            self._dense = predicted[:, E - 1], predicted[:, 2 * E - 1]
+        return self._dense
+
+    def best_test(self):
+        """Regret's zero: the best test score at the full epochs that the
+        surrogate gives the recorded configurations and 4,096 others."""
+        return float(self._dense_answers()[1].max())
+
+    def validation_floor(self, k=10):
+        """The median test regret of the ``k`` configurations with the best
+        validation scores among those of :meth:`best_test`: about what a
+        search that found the best validation score would be left with,
+        since validation and test disagree."""
+        val, test = self._dense_answers()
+        return float(np.median(test.max() - test[np.argsort(-val)[:k]]))
 
     def _surrogate_inputs(self):
         return np.array([self._sub.unit_from_params(p) for p in self.params])
