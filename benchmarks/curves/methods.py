@@ -74,6 +74,16 @@ def skhp_tune(table, seed, n_workers, horizon):
         cv=split, refit=False, random_state=seed))
 
 
+def coarse_to_fine_rungs(table, seed, n_workers, horizon):
+    """CoarseToFineSearchCV at its defaults (60 candidates in 6 rounds) with
+    rungs over the epochs (``resource="max_iter"``): the search ``skhp tune``
+    runs, with twice its candidates."""
+    _, _, split = stand_in_data()
+    return _sklearn_search(table, n_workers, CoarseToFineSearchCV(
+        _replay(table), table.space, resource="max_iter", cv=split, refit=False,
+        random_state=seed))
+
+
 def one_epoch_top_k(table, seed, n_workers, horizon, n=180, k=15):
     """Egele et al. (2023): ``n`` random candidates for one epoch, then the
     ``k`` best by validation score trained on to the full epochs."""
@@ -273,4 +283,5 @@ METHODS = {
     "SMAC3 BOHB": smac_bohb,
     "CoarseToFineSearchCV": coarse_to_fine,
     "skhp tune": skhp_tune,
+    "CoarseToFineSearchCV, rungs": coarse_to_fine_rungs,
 }
