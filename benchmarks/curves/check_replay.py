@@ -20,8 +20,10 @@ Run ``python benchmarks/curves/check_replay.py [--task digits]
 """
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -158,36 +160,61 @@ def _short(params):
 
 
 # -- 2. ranking ---------------------------------------------------------------------
+CHECKS = Path(__file__).parent / "results" / "check"
+
+
 def _race_one(name, method, seed, budget, real):
     table = RealTable(name, seed) if real else load_table(name)
     replay._LOADED[table.name] = table  # for the replay estimator's look-up
     fits = METHODS[method](table, seed, 1, budget)
-    return method, seed, incumbent_curve(fits, table, FRACTIONS * budget)
+    curve = np.nan_to_num(incumbent_curve(fits, table, FRACTIONS * budget), nan=1.0)
+    return {"method": method, "seed": seed, "real": real, "regret": curve.tolist()}
 
 
 def check_ranking(name, seeds, n_jobs):
-    """The methods' median regrets, real fits against the replay."""
+    """The methods' median regrets, real fits against the replay; the real
+    runs are cached in ``results/check/<task>.jsonl`` (they take long)."""
     budget = budget_of(name, 1, range(50))
-    runs = [(m, s, real) for real in (True, False) for m in RANKED for s in range(seeds)]
-    out = Parallel(n_jobs=n_jobs, verbose=2)(
-        delayed(_race_one)(name, m, s, budget, real) for m, s, real in runs)
-    medians = {}
-    for (m, s, real), (_, _, curve) in zip(runs, out):
-        medians.setdefault((m, real), []).append(np.nan_to_num(curve, nan=1.0))
-    k = {p: int(np.flatnonzero(FRACTIONS == f)[0]) for p, f in (("B/4", 0.25), ("B", 1.0))}
+    path = CHECKS / f"{name}.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    done = {(r["method"], r["seed"]) for r in rows}
+    todo = [(m, s) for m in RANKED for s in range(seeds) if (m, s) not in done]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                delayed(_race_one)(name, m, s, budget, True) for m, s in todo):
+            f.write(json.dumps(row) + "\n")
+            f.flush()
+            rows.append(row)
+    real = {}
+    for r in rows:
+        real.setdefault(r["method"], {})[r["seed"]] = np.array(r["regret"])
+    common = sorted(set.intersection(*(set(v) for v in real.values())))
+    replayed = {m: {s: np.array(_race_one(name, m, s, budget, False)["regret"])
+                    for s in common} for m in RANKED}
+    _print_ranking(name, budget, common, real, replayed)
+
+
+def _print_ranking(name, budget, seeds, real, replayed):
+    rng = np.random.default_rng(0)
     print(f"\n### {name}: median test regret, real fits against the replay "
-          f"({seeds} seeds, one worker, B = {budget:.1f} s)")
-    print("| method | B/4 real | B/4 replay | B real | B replay |")
+          f"({len(seeds)} seeds, one worker, B = {budget:.1f} s)")
+    print("| method | B/4 real [95% interval] | B/4 replay | B real [95% interval] | B replay |")
     print("|---|---|---|---|---|")
-    table = {}
+    orders = {}
     for m in RANKED:
-        row = [np.median(np.array(medians[(m, real)])[:, k[p]])
-               for p in k for real in (True, False)]
-        table[m] = row
-        print(f"| {m} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
-    rows = np.array(list(table.values()))
-    for j, p in enumerate(k):
-        rho = spearmanr(rows[:, 2 * j], rows[:, 2 * j + 1])[0]
+        cells = []
+        for p, fraction in (("B/4", 0.25), ("B", 1.0)):
+            k = int(np.flatnonzero(FRACTIONS == fraction)[0])
+            values = np.array([real[m][s][k] for s in seeds])
+            boots = np.median(rng.choice(values, (1000, len(values))), axis=1)
+            lo, hi = np.percentile(boots, [2.5, 97.5])
+            rep = np.median([replayed[m][s][k] for s in seeds])
+            orders.setdefault(p, []).append((np.median(values), rep))
+            cells += [f"{np.median(values):.4f} [{lo:.4f}, {hi:.4f}]", f"{rep:.4f}"]
+        print(f"| {m} | " + " | ".join(cells) + " |")
+    for p, pairs in orders.items():
+        rho = spearmanr(*np.array(pairs).T)[0]
         print(f"Spearman of the methods' order at {p}, real against replay: {rho:.2f}")
 
 
