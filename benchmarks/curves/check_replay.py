@@ -178,7 +178,7 @@ def check_ranking(name, seeds, n_jobs):
     path = CHECKS / f"{name}.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     done = {(r["method"], r["seed"]) for r in rows}
-    todo = [(m, s) for m in RANKED for s in range(seeds) if (m, s) not in done]
+    todo = [(m, s) for s in range(seeds) for m in RANKED if (m, s) not in done]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:
         for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
