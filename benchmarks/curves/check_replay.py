@@ -16,7 +16,7 @@ Two checks, each printed as a table for ``docs/search_benchmarks.md``:
    side by side, and the Spearman correlation of the two orders.
 
 Run ``python benchmarks/curves/check_replay.py [--task digits]
-[--seeds 6] [--n-jobs 2]``.
+[--seeds 8] [--n-jobs 2]``.
 """
 
 import argparse
@@ -93,14 +93,14 @@ def surrogate_error(name):
     """5-fold cross-validated mean absolute error of the final validation
     score: the replay's forest, and the nearest record (as a grid is used),
     over all records and over the top quarter of them."""
-    from sklearn.ensemble import ExtraTreesRegressor
+    from sklearn.base import clone
     from sklearn.model_selection import KFold, cross_val_predict
     from sklearn.neighbors import KNeighborsRegressor
 
     table = load_table(name)
-    U, y = table._surrogate_inputs(), table.recorded["val"][:, -1]
+    U, y = table.units, table.recorded["val"][:, -1]
     cv = KFold(5, shuffle=True, random_state=0)
-    forest = ExtraTreesRegressor(n_estimators=100, min_samples_leaf=2, random_state=0)
+    forest = clone(table._surrogate)  # the replay's own forest, unfitted
     top = y >= np.quantile(y, 0.75)  # where a search spends its time
     errors = {}
     for label, model in (("forest", forest), ("nearest", KNeighborsRegressor(1))):
@@ -115,7 +115,7 @@ def check_answers(name, n_jobs):
     recorded = table.params[:: len(table.params) // 6][:6]
     fresh = list(ParameterSampler(table.space, 6, random_state=12345))
     configs = [("recorded", p) for p in recorded] + [("between", p) for p in fresh]
-    split, E = table_task(name)
+    split, E = TASKS[name].split(), table.max_epochs
     fits = Parallel(n_jobs=n_jobs)(
         delayed(real_curves)(TASKS[name], split, {**table.fixed, **p}, E, seed=1000 + s)
         for _, p in configs for s in range(SEEDS_PER_CONFIG))
@@ -133,7 +133,7 @@ def check_answers(name, n_jobs):
         seconds.append((table.cost(c, 0, E), real[:, 2].sum(axis=1).mean()))
         print(f"| {where} {_short(params)} | {table.score(c, E):.3f} | {rv.mean():.3f} "
               f"({rv.std(ddof=1):.3f}) | {table.score(c, E, 'test'):.3f} | {rt.mean():.3f} "
-              f"({rt.std(ddof=1):.3f}) | {table.cost(c, 0, E) / real[:, 2].sum(axis=1).mean():.2f} |")
+              f"({rt.std(ddof=1):.3f}) | {seconds[-1][0] / seconds[-1][1]:.2f} |")
     gaps, noise = np.array(gaps), np.array(noise)
     print(f"\nMedian |replay - real mean| of the validation score {np.median(gaps):.4f}; "
           f"median seed-to-seed sd {np.median(noise):.4f}; within 2 sd (+ the mean's own "
@@ -146,11 +146,6 @@ def check_answers(name, n_jobs):
           f"the forest {errors['forest']:.4f} ({errors['forest top']:.4f} over the top quarter), "
           f"the nearest record {errors['nearest']:.4f} ({errors['nearest top']:.4f}); "
           f"seed-to-seed sd above: {np.median(noise):.4f}.")
-
-
-def table_task(name):
-    table = load_table(name)
-    return TASKS[name].split(), table.max_epochs
 
 
 def _short(params):
@@ -222,7 +217,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="digits")
     parser.add_argument("--answers", nargs="*", default=list(TASKS))
-    parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--skip-ranking", action="store_true")
     args = parser.parse_args()

@@ -58,30 +58,26 @@ def halving(table, seed, n_workers, horizon):
         cv=split, refit=False, random_state=seed))
 
 
-def coarse_to_fine(table, seed, n_workers, horizon):
-    """skhp's CoarseToFineSearchCV at its defaults (60 candidates, full epochs)."""
+def coarse_to_fine(table, seed, n_workers, horizon, **params):
+    """skhp's CoarseToFineSearchCV at its defaults (60 candidates in 6 rounds,
+    full epochs), or with ``params``."""
     _, _, split = stand_in_data()
     return _sklearn_search(table, n_workers, CoarseToFineSearchCV(
-        _replay(table), table.space, cv=split, refit=False, random_state=seed))
+        _replay(table), table.space, cv=split, refit=False, random_state=seed, **params))
 
 
 def skhp_tune(table, seed, n_workers, horizon):
     """What ``skhp tune`` runs by default: 30 candidates in 3 rounds, rungs
     over the epochs that prune once a round has shown they rank well."""
-    _, _, split = stand_in_data()
-    return _sklearn_search(table, n_workers, CoarseToFineSearchCV(
-        _replay(table), table.space, n_iter=30, n_rounds=3, resource="max_iter",
-        cv=split, refit=False, random_state=seed))
+    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=30, n_rounds=3,
+                          resource="max_iter")
 
 
 def coarse_to_fine_rungs(table, seed, n_workers, horizon):
     """CoarseToFineSearchCV at its defaults (60 candidates in 6 rounds) with
     rungs over the epochs (``resource="max_iter"``): the search ``skhp tune``
     runs, with twice its candidates."""
-    _, _, split = stand_in_data()
-    return _sklearn_search(table, n_workers, CoarseToFineSearchCV(
-        _replay(table), table.space, resource="max_iter", cv=split, refit=False,
-        random_state=seed))
+    return coarse_to_fine(table, seed, n_workers, horizon, resource="max_iter")
 
 
 def one_epoch_top_k(table, seed, n_workers, horizon, n=180, k=15):

@@ -175,9 +175,13 @@ def summarize(table_name, n_workers):
         summary.medians[m] = np.median(list(curves[m].values()), axis=0)
         reached = np.flatnonzero(summary.medians[m] <= target)
         summary.reached[m] = FRACTIONS[reached[0]] if len(reached) else np.inf
-        when = (f"B x {summary.reached[m]:.3g}" if len(reached) else "not within 2B")
-        print(f"| {m} | {len(curves[m])} | " + " | ".join(cells[m]) + f" | {when} |")
+        print(f"| {m} | {len(curves[m])} | " + " | ".join(cells[m])
+              + f" | {_when(summary.reached[m])} |")
     return summary
+
+
+def _when(fraction):
+    return f"B x {fraction:.3g}" if np.isfinite(fraction) else "not within 2B"
 
 
 def print_targets(summaries, spearman):
@@ -191,11 +195,9 @@ def print_targets(summaries, spearman):
         if summary is None:
             continue
         tied = ", ".join("yes" if "skhp tune" in summary.ties[p] else "no" for p in POINTS)
-        when = summary.reached.get("skhp tune", np.inf)
         goal = "B/4" if spearman[name] >= 0.5 else "B"
-        when = f"B x {when:.3g}" if np.isfinite(when) else "not within 2B"
         print(f"| {name} (Spearman {spearman[name]:.2f}) | {n_workers} | {tied} "
-              f"| {when} (goal {goal}) |")
+              f"| {_when(summary.reached.get('skhp tune', np.inf))} (goal {goal}) |")
 
 
 def picture(table_name, summaries_by_workers):

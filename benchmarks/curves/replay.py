@@ -80,6 +80,8 @@ class Table(Curves):
     max_epochs : int
     space : dict
         The search space (``skhp tune``'s default for the task).
+    units : ndarray of shape (n_records, n_units)
+        The recorded configurations in the search's unit coordinates.
     """
 
     SCORE_FLOOR = -1.0
@@ -94,15 +96,15 @@ class Table(Curves):
         self.fixed = {k: v[0] for k, v in self.space.items()
                       if isinstance(v, list) and len(v) == 1}
         (self._sub,) = SearchSpace(self.space).subspaces
-        units = np.array([self._sub.unit_from_params(p) for p in self.params])
+        self.units = np.array([self._sub.unit_from_params(p) for p in self.params])
         val, test, seconds = (filled(data[k].astype(float), k == "seconds", self.SCORE_FLOOR)
                               for k in ("val", "test", "seconds"))
         self.max_epochs = val.shape[1]
         self.recorded = {"val": val, "test": test, "seconds": seconds}
         self._surrogate = ExtraTreesRegressor(
             n_estimators=100, min_samples_leaf=2, random_state=0, n_jobs=1,
-        ).fit(units, np.hstack([val, test, seconds]))
-        self._answers, self._keys = [], {}
+        ).fit(self.units, np.hstack([val, test, seconds]))
+        self._keys = {}
         self.val, self.test, self.seconds = [], [], []
         self._dense = None
 
@@ -139,7 +141,7 @@ class Table(Curves):
         recorded configurations and 4,096 Sobol points."""
         if self._dense is None:
             U = qmc.Sobol(self._sub.n_units, scramble=True, seed=1).random_base2(12)
-            predicted = self._predict(np.vstack([self._surrogate_inputs(), U]))
+            predicted = self._predict(np.vstack([self.units, U]))
             E = self.max_epochs
             self._dense = predicted[:, E - 1], predicted[:, 2 * E - 1]
         return self._dense
@@ -156,9 +158,6 @@ class Table(Curves):
         since validation and test disagree."""
         val, test = self._dense_answers()
         return float(np.median(test.max() - test[np.argsort(-val)[:k]]))
-
-    def _surrogate_inputs(self):
-        return np.array([self._sub.unit_from_params(p) for p in self.params])
 
 
 def filled(curves, is_seconds, floor):
@@ -247,8 +246,8 @@ class SimulatedClock:
         depth = [0]
 
         def call(parallel, iterable):
-            # only the outermost call is a batch: the surrogate's own
-            # predictions (a forest's Parallel) happen inside a fit
+            # only the outermost call is a batch: a Parallel call inside a
+            # fit (a forest's, a pipeline's) belongs to that fit
             depth[0] += 1
             if depth[0] == 1:
                 self.open_batch()

@@ -18,21 +18,18 @@ import numpy as np
 from joblib import Parallel, delayed
 
 sys.path.insert(0, os.path.dirname(__file__))
-from methods import CoarseToFineSearchCV, _replay, _sklearn_search, optuna_tpe  # noqa: E402
+from methods import coarse_to_fine, optuna_tpe  # noqa: E402
 from race import TABLES  # noqa: E402
-from replay import load_table, stand_in_data  # noqa: E402
+from replay import load_table  # noqa: E402
 
 
 def regret(name, n_rounds, seed):
     """Final regret of one run (``n_rounds=None``: Optuna's TPE)."""
     table = load_table(name)
-    _, _, split = stand_in_data()
     if n_rounds is None:
         fits = optuna_tpe(table, seed, 1, np.inf)
     else:
-        fits = _sklearn_search(table, 1, CoarseToFineSearchCV(
-            _replay(table), table.space, n_rounds=n_rounds, cv=split, refit=False,
-            random_state=seed))
+        fits = coarse_to_fine(table, seed, 1, np.inf, n_rounds=n_rounds)
     best = max((f for f in fits if f.epochs == table.max_epochs), key=lambda f: f.val)
     return table.best_test() - best.test
 
