@@ -222,6 +222,7 @@ def test_failed_candidates_are_summed_up_in_one_line(tmp_path, capsys):
             "2",
             "--max-iter",
             "3",
+            "--no-halving",
             "--space",
             str(space),
             "--no-plots",
@@ -432,15 +433,17 @@ def test_results_table_leaves_out_failed_full_epoch_fits():
 
 
 def test_halving_checks_its_rungs_in_round_0_and_reports_them(tmp_path, capsys):
-    """By default round 0 trains every candidate to the end (its rungs are
-    judged on it), and the run says what they showed."""
+    """By default round 0 trains its calibration sample (here every one of its
+    5 candidates) to the end, its rungs are judged on it, and the run says
+    what they showed."""
     out = tmp_path / "out"
     status = main(["tune", "--dataset", "iris", "--n-iter", "10", "--n-rounds", "2",
                    "--cv", "2", "--max-iter", "9", "--no-plots", "--quiet",
                    "--output", str(out)])
     captured = capsys.readouterr().out
     assert status == 0
-    assert "(up to 40 fits in rungs of 3/9 epochs; once a round has shown" in captured
+    assert ("(up to 40 fits in rungs of 3/9 epochs; 6 candidates of round 0 train "
+            "to the full epochs") in captured
     run = json.loads((out / "run.json").read_text())
     assert run["search"]["rung_candidates"][0] == [5, 5]
     (rho,) = run["search"]["rung_rank_correlations"]

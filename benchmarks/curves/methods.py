@@ -67,9 +67,11 @@ def coarse_to_fine(table, seed, n_workers, horizon, **params):
 
 
 def skhp_tune(table, seed, n_workers, horizon):
-    """What ``skhp tune`` runs by default: 30 candidates in 3 rounds, rungs
-    over the epochs that prune once a round has shown they rank well."""
-    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=30, n_rounds=3,
+    """What ``skhp tune`` runs by default: 60 candidates in 4 rounds, rungs
+    over the epochs (a calibration sample of round 0 trained to the top, the
+    rest pruned; later rounds prune where the sample showed the rungs rank
+    well)."""
+    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=60, n_rounds=4,
                           resource="max_iter")
 
 

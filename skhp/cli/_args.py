@@ -116,14 +116,14 @@ def build_parser():
     search.add_argument(
         "--n-iter",
         type=_positive_int,
-        default=30,
-        help="candidates evaluated, all rounds together (default: 30)",
+        default=60,
+        help="candidates evaluated, all rounds together (default: 60)",
     )
     search.add_argument(
         "--n-rounds",
         type=_positive_int,
-        default=3,
-        help="coarse-to-fine rounds (default: 3)",
+        default=4,
+        help="coarse-to-fine rounds (default: 4)",
     )
     search.add_argument(
         "--cv", type=_positive_int, default=3, help="folds (default: 3)"
@@ -175,9 +175,10 @@ def build_parser():
         action="store_true",
         help="train every candidate to the full epochs; by default each round "
         "trains its candidates a few epochs, and only the best third of each rung "
-        "trains on (successive halving, continued training), once a round that "
-        "kept every candidate has shown that the rung ranks them as the full "
-        "epochs do",
+        "trains on (successive halving, continued training): in round 0 beside "
+        "6 candidates trained to the full epochs whatever their scores, in later "
+        "rounds once those 6 have shown that the rung ranks candidates as the "
+        "full epochs do",
     )
 
     output = tune.add_argument_group("output")

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -44,7 +45,7 @@ from skhp.cli._scoring import ScoringError, make_run_scorer
 from skhp.cli._space import SpaceError, build_space, read_space_file
 from skhp.cli._table import load_csv
 from skhp.inspection import hyperparameter_importance, refit_for_curves
-from skhp.model_selection._resources import n_promoted
+from skhp.model_selection._resources import CALIBRATION_SAMPLE, n_promoted
 from skhp.model_selection._rounds import Round, format_rows, rows_of
 from skhp.model_selection._zoom import round_sizes
 from skhp.progress import SearchProgress, recording_scorer
@@ -227,29 +228,35 @@ class Work(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """A search's fits: at most (no rung prunes), and expected (the rungs
-    prune from round 1 on, once round 0 has shown they rank well, as on most
-    data), with the rungs' epochs."""
+    """A search's fits: at most (no rung prunes after round 0's calibration
+    sample has shown they rank badly), and expected (the rungs prune from
+    round 1 on, once that sample has shown they rank well, as on most data),
+    with the rungs' epochs."""
 
     most: Work
     expected: Work
     rungs: list
 
 
-def _rounds_work(sizes, rungs, cv, factor, pruning_from):
-    """Fits and epochs of rounds of ``sizes`` through ``rungs``; rounds from
-    ``pruning_from`` on keep one candidate in ``factor`` at each rung. A
-    promoted candidate trains on from its last rung: its fit at a later rung
-    costs the new epochs only (the search's very last rung trains straight)."""
+def _rounds_work(sizes, rungs, cv, factor, pruning_from, sample):
+    """Fits and epochs of rounds of ``sizes`` through ``rungs``. Round 0
+    sends its first ``sample`` candidates to the top rung and keeps one of
+    the others in ``factor`` at each rung; rounds from ``pruning_from`` on
+    keep one candidate in ``factor`` at each rung. A promoted candidate
+    trains on from its last rung: its fit at a later rung costs the new
+    epochs only (the search's very last rung trains straight)."""
     n_fits, n_epochs = 0, [0] * len(sizes)
     for r, size in enumerate(sizes):
+        kept = min(sample, size) if r == 0 else 0
         alive, previous = size, 0
         for k, resource in enumerate(rungs):
             last = r == len(sizes) - 1 and k == len(rungs) - 1
             n_fits += alive
             n_epochs[r] += alive * (resource if last else resource - previous)
             previous = resource
-            if r >= pruning_from:
+            if r == 0 and kept < size:
+                alive = kept + n_promoted(alive - kept, factor)
+            elif r >= pruning_from:
                 alive = n_promoted(alive, factor)
     return Work(n_fits * cv, sum(n_epochs) * cv, sum(n_epochs[1:]) * cv)
 
@@ -260,11 +267,11 @@ def _plan(search, X, y, max_iter):
     sizes = round_sizes(search.n_iter, search.n_rounds)
     rungs = search.rung_plan(X, y) or [max_iter]
     never = len(sizes)
-    return Plan(
-        _rounds_work(sizes, rungs, search.cv, search.factor, pruning_from=never),
-        _rounds_work(sizes, rungs, search.cv, search.factor, pruning_from=1),
-        rungs,
-    )
+    # without a resource or its check, the rounds are all alike
+    sample = (CALIBRATION_SAMPLE if len(rungs) > 1 and search.min_rank_correlation
+              is not None else sizes[0])
+    work = partial(_rounds_work, sizes, rungs, search.cv, search.factor, sample=sample)
+    return Plan(work(pruning_from=never), work(pruning_from=1), rungs)
 
 
 def _halving_summary(search, correlations):
@@ -781,8 +788,10 @@ def tune(args):
             f"({n_fits} fits of up to {plural(max_iter, 'epoch')})"
             if len(rungs) == 1
             else f"(up to {n_fits} fits in rungs of {'/'.join(map(str, rungs))} "
-            "epochs; once a round has shown that a rung ranks candidates as the "
-            "full epochs do, only the best third of it trains on)"
+            "epochs; 6 candidates of round 0 train to the full epochs, and of the "
+            "others only the best third of each rung trains on, in later rounds "
+            "too once those 6 have shown that a rung ranks candidates as the "
+            "full epochs do)"
         )
         + f", scoring {scoring}",
         flush=True,

@@ -23,6 +23,7 @@ from .._compat import (
 from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._resources import (
+    CALIBRATION_SAMPLE,
     MIN_CALIBRATION_CANDIDATES,
     ResourceSchedule,
     calibrate_pruning,
@@ -177,25 +178,23 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     min_rank_correlation : float in [-1, 1] or None, default=0.6
         With a ``resource``, whether the rungs must first show that they rank
-        candidates as ``max_resources`` does. A float: rounds prune nothing
-        (each candidate is scored at every rung on its way to
-        ``max_resources``) until, for some rung, the Spearman correlation
-        between those rounds' scores there and at ``max_resources`` reaches
-        ``min_rank_correlation`` (over at least 5 candidates); from the next
-        round on, such rungs keep their best ``1 / factor``. Where a few
-        epochs favour other candidates than the full epochs (short-horizon
-        bias), the search then trains every candidate fully, as without a
-        resource, instead of stopping the best ones early; a round that prunes
-        nothing costs more than one without a resource (its candidates are
-        scored at every rung, and the last round retrains its top rung
-        straight). Needs at least two rounds to prune at all (a warning says
-        when it cannot); ``rung_rank_correlations_`` reports what was
-        measured. None: every rung prunes from the first round, as
-        successive halving does. The default, 0.6, is what ``skhp tune``
-        runs: in ``benchmarks/search_multifidelity.py`` it ended with a
-        network at least as good as unchecked halving on more seeds than not
-        on each of four tasks (won / tied / lost: diabetes 9 / 1 / 0,
-        Fashion-MNIST 2 / 3 / 0, breast cancer 3 / 5 / 2, digits 5 / 1 / 4).
+        candidates as ``max_resources`` does. A float: until some rung has
+        been measured, each round's first 6 candidates (the calibration
+        sample) are scored at every rung on their way to ``max_resources``
+        whatever their scores, while the others prune as successive halving
+        does. Once the sample's Spearman correlation between a rung's scores
+        and those at ``max_resources`` has been measured (over at least 5
+        candidates), the rungs that reach ``min_rank_correlation`` keep their
+        best ``1 / factor`` in the later rounds; if none does, no rung
+        prunes, and every candidate trains to ``max_resources`` as without a
+        resource (and is evidence, so that a rung may still qualify). Where a
+        few epochs favour other candidates than the full epochs (short-horizon
+        bias), the search then stops training the best ones early only in
+        its first round. ``rung_rank_correlations_`` reports what was
+        measured. None: every rung prunes from the first round, as successive
+        halving does. The default, 0.6, is what ``skhp tune`` runs; the
+        sample of 6 and the default were chosen on the learning-curve race
+        of ``benchmarks/curves`` (``docs/search_benchmarks.md``).
 
     Attributes
     ----------
@@ -257,8 +256,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
     rung_rank_correlations_ : list of float
         With a ``resource`` and ``min_rank_correlation``: per rung below
         ``max_resources``, the Spearman correlation of its scores with those
-        at ``max_resources`` over the rounds that pruned nothing (NaN where
-        fewer than 5 candidates were scored at both).
+        at ``max_resources`` over the candidates that went there whatever
+        their scores (the calibration samples, and every candidate of a round
+        that pruned nothing), until a rung agreed (NaN where fewer than 5
+        candidates were scored at both).
 
     rounds_ : list of dict
         One dict per round: ``round``, ``n_candidates``, ``width`` (region width
@@ -632,7 +633,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
             if self.min_rank_correlation is not None:
                 self.rung_rank_correlations_ = calibrate_pruning(
                     run.rounds, schedule.n_rungs, self.min_rank_correlation
-                )[1]
+                ).correlations
 
     def _warn_if_rungs_cannot_prune(self, schedule, sizes):
         """Say so when the calibration can never judge a rung."""
@@ -643,11 +644,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
             and not calibration_can_prune(sizes)
         ):
             warnings.warn(
-                f"min_rank_correlation={self.min_rank_correlation} needs "
-                f"{MIN_CALIBRATION_CANDIDATES} candidates in the rounds before the last "
-                f"to judge the rungs, and they have {sum(sizes[:-1])}: no rung prunes, "
-                "and every candidate trains to max_resources. Give more rounds "
-                "or candidates, or set min_rank_correlation=None.",
+                f"min_rank_correlation={self.min_rank_correlation} prunes a round "
+                f"of more than {CALIBRATION_SAMPLE} candidates (all but its "
+                f"calibration sample), or once {MIN_CALIBRATION_CANDIDATES} "
+                "candidates in the rounds before the last have judged the rungs; "
+                f"these rounds have {sizes}: no rung prunes, and every candidate "
+                "trains to max_resources. Give more rounds or candidates, or set "
+                "min_rank_correlation=None.",
                 UserWarning,
             )
 

@@ -2,8 +2,9 @@
 
 A round's candidates start at a low resource (epochs, trees or training rows);
 only the best ``1 / factor`` of each rung move on to the next, up to
-``max_resources`` (with ``min_rank_correlation``, only once the rung has shown
-that it ranks candidates as ``max_resources`` does: ``calibrate_pruning``).
+``max_resources`` (with ``min_rank_correlation``, a calibration sample goes to
+``max_resources`` regardless until a rung has shown whether it ranks
+candidates as ``max_resources`` does: ``calibrate_pruning``).
 Where the estimator can go on from where it stopped (skhp's networks with
 ``warm_start="continue"``, an ensemble with ``warm_start`` and
 ``n_estimators``), a promoted candidate's fold models are trained on rather
@@ -12,6 +13,7 @@ than retrained, which scikit-learn's ``HalvingRandomSearchCV`` cannot do.
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import rankdata, spearmanr
@@ -21,7 +23,9 @@ from sklearn.exceptions import ConvergenceWarning
 from .._compat import SubsampleMetaSplitter, fit_and_score
 
 __all__ = [
+    "CALIBRATION_SAMPLE",
     "MIN_CALIBRATION_CANDIDATES",
+    "PruningPlan",
     "ResourceSchedule",
     "calibrate_pruning",
     "calibration_can_prune",
@@ -79,6 +83,13 @@ def n_promoted(n_candidates, factor):
 # agreement of the two rankings is taken as evidence.
 MIN_CALIBRATION_CANDIDATES = 5
 
+# Candidates of a round (its first ones) that go to max_resources whatever
+# their rungs' scores, while no rung has been judged: one more than the fewest
+# that judge a rung, so that one failed fit leaves enough. In
+# benchmarks/curves a sample of 6 beat a sample of 10 and the whole first round
+# (docs/search_benchmarks.md).
+CALIBRATION_SAMPLE = MIN_CALIBRATION_CANDIDATES + 1
+
 
 def _rank_correlation(pairs):
     """Spearman correlation of ``(rung score, final score)`` pairs; NaN if too few."""
@@ -99,30 +110,75 @@ def _agreeing_rungs(correlations, min_rank_correlation):
 
 
 def calibration_can_prune(sizes):
-    """Whether rounds of these sizes could ever judge a rung (and so prune).
+    """Whether rounds of these sizes could ever prune.
 
-    Only the rounds before the last are evidence for a later round; they must
-    hold at least ``MIN_CALIBRATION_CANDIDATES`` candidates in all.
+    A round prunes while it carries a calibration sample and holds more
+    candidates than the sample; a later round prunes once the rounds before
+    it (at least ``MIN_CALIBRATION_CANDIDATES`` candidates in all) have shown
+    that a rung ranks well.
     """
-    return sum(sizes[:-1]) >= MIN_CALIBRATION_CANDIDATES
+    return (max(sizes) > CALIBRATION_SAMPLE
+            or sum(sizes[:-1]) >= MIN_CALIBRATION_CANDIDATES)
+
+
+class PruningPlan(NamedTuple):
+    """How a round's rungs prune, from what the rounds before it showed.
+
+    Attributes
+    ----------
+    pruning : frozenset of int
+        The rungs that keep only their best ``1 / factor`` (of the candidates
+        outside the sample).
+    correlations : list of float
+        Per rung below the last, the Spearman correlation with
+        ``max_resources`` measured so far (NaN: not measured).
+    sample : int
+        The round's first ``sample`` candidates go to ``max_resources``
+        whatever their scores: the calibration sample (0 once calibrated).
+    """
+
+    pruning: frozenset
+    correlations: list
+    sample: int
+
+
+def _next_plan(correlations, n_rungs, min_rank_correlation):
+    """The plan of a round after ``correlations``: prune at the rungs that
+    agree; if none does, a sample calibrates while the rest prunes, until
+    a rung has been measured; once measured and below the threshold, every
+    candidate trains to ``max_resources`` (and all of them calibrate)."""
+    agreeing = _agreeing_rungs(correlations, min_rank_correlation)
+    if agreeing:
+        return PruningPlan(agreeing, correlations, 0)
+    if any(np.isfinite(rho) for rho in correlations):
+        return PruningPlan(frozenset(), correlations, 0)
+    return PruningPlan(frozenset(range(n_rungs - 1)), correlations, CALIBRATION_SAMPLE)
+
+
+def _calibrating(plan, candidate):
+    """Whether a round run under ``plan`` trains ``candidate`` to the top
+    whatever its scores, so that its scores are evidence."""
+    return not plan.pruning or candidate < plan.sample
 
 
 def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
-    """Which rungs prune in the next round, judged from the rounds so far.
+    """How the next round prunes, judged from the rounds so far.
 
     Successive halving assumes that a candidate's rank at a low resource
     predicts its rank at ``max_resources``; on some problems it does not (a
     few epochs favour large learning rates that the full epochs punish). With
-    ``min_rank_correlation`` set, rounds prune nothing (every candidate is
-    scored at every rung on its way to ``max_resources``) until the
-    candidates of those rounds show, for some rung, a Spearman correlation of
-    at least ``min_rank_correlation`` between their scores there and at
-    ``max_resources`` (over at least ``MIN_CALIBRATION_CANDIDATES``
-    candidates scored at both; a candidate whose fits failed at
-    ``max_resources`` ranks last there, since a rung that favours it ranks
-    badly). From the next round on, such rungs keep their best
-    ``1 / factor``, and the calibration is over: candidates that a rung
-    promoted would be a biased sample of the others.
+    ``min_rank_correlation`` set, a round's first ``CALIBRATION_SAMPLE``
+    candidates are scored at every rung on their way to ``max_resources``
+    whatever their scores, while the others prune as successive halving
+    does, until for some rung the sample shows a Spearman correlation
+    between the scores there and at ``max_resources`` (over at least
+    ``MIN_CALIBRATION_CANDIDATES`` candidates scored at both; a candidate
+    whose fits failed at ``max_resources`` ranks last there, since a rung
+    that favours it ranks badly). From the next round on, the rungs that
+    reach ``min_rank_correlation`` keep their best ``1 / factor``; if none
+    does, no rung prunes (every candidate is evidence then, and a rung may
+    reach it later). Once a rung agrees, the calibration is over: candidates
+    that a rung promoted would be a biased sample of the others.
 
     Parameters
     ----------
@@ -136,32 +192,29 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
 
     Returns
     -------
-    pruning : frozenset of int
-        The rungs that keep only their best ``1 / factor`` in the next round.
-    correlations : list of float
-        Per rung below the last, the correlation measured so far (NaN where
-        not measured: too few candidates, or no calibration).
+    PruningPlan
     """
     correlations = [np.nan] * (n_rungs - 1)
     if min_rank_correlation is None:
-        return frozenset(range(n_rungs - 1)), correlations
+        return PruningPlan(frozenset(range(n_rungs - 1)), correlations, 0)
     pairs = [[] for _ in range(n_rungs - 1)]
     for rnd in rounds:
-        if _agreeing_rungs(correlations, min_rank_correlation):
-            break  # this round pruned: its scores are no longer evidence
+        plan = _next_plan(correlations, n_rungs, min_rank_correlation)
+        if plan.sample == 0 and plan.pruning:
+            break  # this round pruned on a rung's word: no longer evidence
         members = [rung.members for rung in rnd.rungs]
         scores = [rung.scores for rung in rnd.rungs]
         if len(members) < n_rungs:  # every fit of a rung failed
             continue
         final = {i: s if np.isfinite(s) else -np.inf
-                 for i, s in zip(members[-1], scores[-1])}
+                 for i, s in zip(members[-1], scores[-1]) if _calibrating(plan, i)}
         for rung in range(n_rungs - 1):
             pairs[rung] += [
                 (s, final[i]) for i, s in zip(members[rung], scores[rung])
                 if i in final and np.isfinite(s)
             ]
         correlations = [_rank_correlation(p) for p in pairs]
-    return _agreeing_rungs(correlations, min_rank_correlation), correlations
+    return _next_plan(correlations, n_rungs, min_rank_correlation)
 
 
 def rank_across_rungs(levels, scores):

@@ -16,7 +16,7 @@ import numpy as np
 from .._compat import NON_FINITE_SCORES_WARNING
 from . import _checkpoint
 from ._evaluate import Evaluator
-from ._resources import calibrate_pruning, n_promoted, rank_across_rungs
+from ._resources import PruningPlan, calibrate_pruning, n_promoted, rank_across_rungs
 from ._rounds import Round, any_fit_succeeded, format_rows, rows_of
 
 
@@ -127,11 +127,11 @@ class SearchRun:
         """Evaluate a round's remaining rungs, promoting the best of each;
         save after each rung."""
         last_round = round_idx == len(self.sizes) - 1
-        pruning = self.pruning_rungs(round_idx)
+        plan = self.pruning_plan(round_idx)
         continuations = self.evaluator.continuations(rnd.params)
         alive = list(range(len(rnd.params)))
         if rnd.rungs:  # rungs restored from a checkpoint
-            alive = self._promote(rnd.rungs[-1], len(rnd.rungs) - 1 in pruning)
+            alive = self._promote(rnd.rungs[-1], len(rnd.rungs) - 1, plan)
         models = {}
         # The last batch of the search goes through BaseSearchCV (it must
         # evaluate at least one batch), and so does the last rung of every
@@ -145,7 +145,7 @@ class SearchRun:
                 rows=rows_of(self.rounds + [rnd]),
             )
             if not top:
-                alive = self._promote(rung, level in pruning)
+                alive = self._promote(rung, level, plan)
                 models = {i: models.get(i) for i in alive}
             rnd.add_rung(rung, alive, last=top)
             self.save(rnd)
@@ -154,30 +154,40 @@ class SearchRun:
         self.rounds.append(rnd)
         self._remember(rnd)
 
-    def _promote(self, rung, prunes):
-        """The members of ``rung`` that move on: those that fitted, only its
-        best ``1 / factor`` if it ``prunes``."""
-        ranked = sorted(
-            (i for i, s in zip(rung.members, rung.scores) if np.isfinite(s)),
-            key=dict(zip(rung.members, rung.scores)).__getitem__, reverse=True,
-        )
-        if prunes:
-            ranked = ranked[: n_promoted(len(rung.members), self.schedule.factor)]
-        return sorted(ranked)
+    def _promote(self, rung, level, plan):
+        """The members of ``rung`` (at ``level``) that move on, best first:
+        those that fitted; where the rung prunes, the calibration sample and
+        the best ``1 / factor`` of the others.
 
-    def pruning_rungs(self, round_idx):
-        """The rungs that prune in round ``round_idx``, after the rounds so far."""
+        Best first, so that a batch trains its most promising candidates
+        first: on one worker, the search has a good candidate at the next
+        rung sooner."""
+        score = dict(zip(rung.members, rung.scores))
+        ranked = sorted((i for i in rung.members if np.isfinite(score[i])),
+                        key=score.__getitem__, reverse=True)
+        if level not in plan.pruning:
+            return ranked
+        sample = [i for i in ranked if i < plan.sample]
+        others = [i for i in ranked if i >= plan.sample]
+        n_others = sum(i >= plan.sample for i in rung.members)
+        kept = set(sample + others[: n_promoted(n_others, self.schedule.factor)])
+        return [i for i in ranked if i in kept]
+
+    def pruning_plan(self, round_idx):
+        """How round ``round_idx`` prunes, after the rounds so far (a
+        :class:`~skhp.model_selection._resources.PruningPlan`)."""
         schedule, search = self.schedule, self.search
         if schedule is None:
-            return frozenset()
-        pruning, correlations = calibrate_pruning(
-            self.rounds, schedule.n_rungs, search.min_rank_correlation
-        )
+            return PruningPlan(frozenset(), [], 0)
+        plan = calibrate_pruning(self.rounds, schedule.n_rungs, search.min_rank_correlation)
         if search.verbose > 0 and search.min_rank_correlation is not None:
-            measured = ", ".join(f"rung {r}: {rho:.2f}" for r, rho in enumerate(correlations))
-            print(f"Round {round_idx}: rungs {sorted(pruning)} prune "
+            measured = ", ".join(f"rung {r}: {rho:.2f}"
+                                 for r, rho in enumerate(plan.correlations))
+            sample = (f", the first {plan.sample} candidates go to the top whatever "
+                      "their scores" if plan.sample else "")
+            print(f"Round {round_idx}: rungs {sorted(plan.pruning)} prune{sample} "
                   f"(rank correlation with max_resources: {measured})")
-        return pruning
+        return plan
 
     # -- save ---------------------------------------------------------------------
     def save(self, rnd):

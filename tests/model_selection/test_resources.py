@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
 from skhp.model_selection._resources import (
+    CALIBRATION_SAMPLE,
     calibrate_pruning,
     rank_across_rungs,
     rung_resources,
@@ -466,8 +467,9 @@ def test_calibration_prunes_only_rungs_that_rank_as_the_top_one(
         min_rank_correlation=0.5,
     ).fit(X, Y)
     assert s.n_resources_ == [1, 3, 9]
-    # round 0 prunes nothing: every candidate is scored at every rung
-    assert s.n_rung_candidates_ == [[9, 9, 9], later_rounds, later_rounds]
+    # round 0's first 6 candidates (the calibration sample) are scored at
+    # every rung; the best third of the other 3 moves on with them
+    assert s.n_rung_candidates_ == [[9, 7, 7], later_rounds, later_rounds]
     assert_allclose(s.rung_rank_correlations_, correlations)
     # without calibration, every round halves
     plain = CoarseToFineSearchCV(
@@ -490,38 +492,60 @@ def _round(members, scores):
 def test_calibration_ends_with_the_first_round_that_prunes():
     agreeing = _round([list(range(6))] * 2, [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]])
     reversed_ = _round([list(range(6))] * 2, [[5, 4, 3, 2, 1, 0], [0, 1, 2, 3, 4, 5]])
-    pruning, rho = calibrate_pruning([agreeing], 2, 0.5)
-    assert pruning == {0} and rho == [1.0]
+    plan = calibrate_pruning([agreeing], 2, 0.5)
+    assert plan.pruning == {0} and plan.correlations == [1.0] and plan.sample == 0
     # the second round pruned (rung 0 agreed after the first): its scores,
     # from a biased sample, do not count
-    assert calibrate_pruning([agreeing, reversed_], 2, 0.5) == (pruning, rho)
-    # while nothing prunes, every round's candidates count
-    pruning, rho = calibrate_pruning([reversed_, agreeing, agreeing], 2, 0.5)
-    assert pruning == frozenset() and rho[0] < 0.5
-    assert calibrate_pruning([agreeing], 2, None) == ({0}, [pytest.approx(np.nan, nan_ok=True)])
+    assert calibrate_pruning([agreeing, reversed_], 2, 0.5) == plan
+    # once measured below the threshold, nothing prunes and every round's
+    # candidates count
+    plan = calibrate_pruning([reversed_, agreeing, agreeing], 2, 0.5)
+    assert plan.pruning == frozenset() and plan.correlations[0] < 0.5
+    assert plan.sample == 0
+    plan = calibrate_pruning([agreeing], 2, None)
+    assert plan.pruning == {0} and np.isnan(plan.correlations[0]) and plan.sample == 0
+    # before any round: the first CALIBRATION_SAMPLE candidates calibrate, the
+    # others prune
+    plan = calibrate_pruning([], 3, 0.5)
+    assert plan.pruning == {0, 1} and plan.sample == CALIBRATION_SAMPLE == 6
+
+
+def test_only_the_calibration_sample_is_evidence_while_the_rest_prunes():
+    """Candidates promoted on their rung scores are a biased sample: while a
+    round calibrates, only its first CALIBRATION_SAMPLE candidates count."""
+    # rung 0 ranks the sample (0..5) perfectly; candidate 8, promoted on its
+    # rung score, ranks worst at the top and would spoil it if it counted
+    rnd = _round([list(range(9)), [0, 1, 2, 3, 4, 5, 8]],
+                 [[0, 1, 2, 3, 4, 5, 0, 0, 9], [1, 2, 3, 4, 5, 6, -9]])
+    plan = calibrate_pruning([rnd], 2, 0.9)
+    assert plan.correlations == [1.0] and plan.pruning == {0}
 
 
 def test_calibration_needs_five_candidates_at_the_top_and_ranks_failures_last():
-    # candidates stopped below the top rung do not count: 4 pairs are too few
+    # candidates stopped below the top rung do not count: 4 pairs are too
+    # few, so the next round still calibrates a sample and prunes the rest
     rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3]], [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3]])
-    pruning, rho = calibrate_pruning([rnd], 2, -1.0)
-    assert pruning == frozenset() and np.isnan(rho[0])
+    plan = calibrate_pruning([rnd], 2, -1.0)
+    assert np.isnan(plan.correlations[0])
+    assert plan.pruning == {0} and plan.sample == CALIBRATION_SAMPLE
     # a candidate whose fits failed at the top (NaN) ranks last there: rung 0
     # liked it best, so it counts against rung 0
     rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
                  [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, np.nan]])
-    pruning, rho = calibrate_pruning([rnd], 2, 0.5)
-    assert pruning == frozenset() and rho[0] == pytest.approx(0.0)
+    plan = calibrate_pruning([rnd], 2, 0.5)
+    assert plan.pruning == frozenset() and plan.correlations[0] == pytest.approx(0.0)
     # as many candidates, all finished and in the same order: rung 0 prunes
     rnd = _round([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]],
                  [[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4]])
-    assert calibrate_pruning([rnd], 2, 1.0)[0] == {0}
+    assert calibrate_pruning([rnd], 2, 1.0).pruning == {0}
 
 
 def test_calibration_that_cannot_prune_warns():
+    # one round no larger than the calibration sample: nothing can prune
     with pytest.warns(UserWarning, match="no rung prunes"):
-        s = search(n_rounds=1, n_iter=9, min_rank_correlation=0.5).fit(X, Y)
-    assert s.n_rung_candidates_ == [[9, 9, 9]]
+        s = search(n_rounds=1, n_iter=6, min_rank_correlation=0.5).fit(X, Y)
+    assert s.n_rung_candidates_ == [[6] * len(s.n_resources_)]
+    assert len(s.n_resources_) > 1
 
 
 def test_min_rank_correlation_is_validated():
@@ -589,10 +613,11 @@ def test_the_best_is_the_best_finite_row_at_max_resources_and_ranks_first():
     every row there."""
     s = CoarseToFineSearchCV(
         FailingFrom(agrees_from=9, fail_from=9, fail_above=0.5),
-        {"quality": stats.uniform(-1, 2)}, n_iter=27, n_rounds=1, cv=CV,
+        {"quality": stats.uniform(-1, 2)}, n_iter=6, n_rounds=1, cv=CV,
         random_state=0, resource="n_steps", min_rank_correlation=1.0,
     )
-    # one round: the check keeps every candidate to the top, and says so
+    # one round of the calibration sample's size: the check keeps every
+    # candidate to the top, and says so
     with pytest.warns(FitFailedWarning), pytest.warns(UserWarning, match="no rung prunes"):
         s.fit(X, Y)
     res = s.cv_results_
@@ -619,8 +644,9 @@ def test_rank_rows_by_rung():
 
 
 def test_halving_checks_its_rungs_by_default_as_the_command_line_does():
-    """One default for the estimator and skhp tune: rungs prune only once a
-    round has shown they rank candidates as max_resources does."""
+    """One default for the estimator and skhp tune: rungs prune beyond round
+    0's calibration sample only once it has shown they rank candidates as
+    max_resources does."""
     from skhp.cli._factory import make_search
 
     s = CoarseToFineSearchCV(
@@ -628,8 +654,29 @@ def test_halving_checks_its_rungs_by_default_as_the_command_line_does():
         n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
     ).fit(X, Y)
     assert s.min_rank_correlation == 0.6
-    # the low rungs rank in reverse: every candidate trains to the top
-    assert s.n_rung_candidates_ == [[9, 9, 9]] * 3
+    # the low rungs rank in reverse: once round 0's sample has shown it,
+    # every candidate trains to the top
+    assert s.n_rung_candidates_ == [[9, 7, 7], [9, 9, 9], [9, 9, 9]]
     cli = make_search(net(), {"mlp__alpha": loguniform(1e-5, 1)}, n_iter=12, n_rounds=2,
                       cv=2, scoring=None, n_jobs=1, random_state=0)
     assert cli.min_rank_correlation == s.min_rank_correlation
+
+
+def test_a_rung_trains_its_most_promising_candidates_first():
+    """A promoted rung's rows (and fits) come best first by the score at the
+    rung below, so that on one worker a good candidate reaches the top soonest;
+    round 0's calibration sample goes on with them, in the same order."""
+    s = CoarseToFineSearchCV(
+        RungScored(agrees_from=9), {"quality": stats.uniform(0, 1)},
+        n_iter=27, n_rounds=3, cv=CV, random_state=0, resource="n_steps",
+    ).fit(X, Y)
+    assert s.n_rung_candidates_ == [[9, 7, 7], [9, 9, 9], [9, 9, 9]]
+    res = s.cv_results_
+    for rnd in range(3):
+        for rung in (1, 2):
+            below = {p["quality"]: score for p, score, r, k in zip(
+                res["params"], res["mean_test_score"], res["round"], res["rung"])
+                if r == rnd and k == rung - 1}
+            order = [below[p["quality"]] for p, r, k in zip(
+                res["params"], res["round"], res["rung"]) if r == rnd and k == rung]
+            assert len(order) > 1 and order == sorted(order, reverse=True)
