@@ -183,11 +183,12 @@ def make_search(
     """The coarse-to-fine search ``skhp tune`` runs.
 
     With ``halving``, each round runs successive halving over the network's
-    epochs: promoted candidates train on from where their rung stopped. A rung
-    prunes only once rounds that pruned nothing have shown that it ranks the
-    candidates as the full epochs do (``HALVING_MIN_RANK_CORRELATION``): on
-    data where a few epochs favour other networks than the full training,
-    every candidate is trained to the end. A search too small to judge the
+    epochs: promoted candidates train on from where their rung stopped. Beyond
+    round 0 (whose calibration sample trains to the end), a rung prunes only
+    once that sample has shown that it ranks the candidates as the full
+    epochs do (``HALVING_MIN_RANK_CORRELATION``): on data where a few epochs
+    favour other networks than the full training, every later candidate is
+    trained to the end. A search too small to judge the
     rungs (``halving_can_run``) runs without them.
     """
     halving = halving and halving_can_run(n_iter, n_rounds)

@@ -1,0 +1,167 @@
+"""The real-fit race on Fashion-MNIST: ``skhp tune`` against its
+``--no-halving`` run and Optuna TPE + Hyperband, on the wall clock.
+
+Issue 24's last target: on Fashion-MNIST with 20,000 training rows (the
+official test set), ``skhp tune``'s default reaches the ``--no-halving``
+run's test accuracy (within 0.3 points) in at most half its wall time
+(median of 3 seeds), and at least Optuna TPE + Hyperband's accuracy at
+equal wall time.
+
+Per seed: ``skhp tune --dataset fashion-mnist --max-samples 20000 --seed S
+--n-jobs 2`` with and without ``--no-halving`` (run as a user runs them, in
+a subprocess; the wall time is the whole command's, the refit and the test
+included). Optuna 5's TPESampler with its HyperbandPruner (min_resource 1,
+max_resource the epochs ``skhp tune`` chose, reduction factor 3) then
+tunes the same pipeline over the same space (``methods._optuna_params``) on
+the same 20,000 rows and the same 3 stratified folds (``cv=3``), each trial's fold
+networks trained epoch by epoch (``warm_start="continue"``) and reported by
+their mean fold accuracy; it stops starting trials once ``skhp tune``'s
+wall time is spent, one trial at a time at the default BLAS threads, as
+``study.optimize`` runs. Its best full-epoch trial is refitted on the
+20,000 rows and scored on the test set (the refit not charged to it).
+
+Results are appended to ``results/real_fashion.jsonl``; ``--report``
+prints the table. Run ``python benchmarks/curves/real_fashion.py --seeds 3``
+(about 10 minutes a seed on 2 cores).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+sys.path.insert(0, os.path.dirname(__file__))
+from methods import _optuna_params  # noqa: E402
+from replay import load_table  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results" / "real_fashion.jsonl"
+ROWS = 20_000
+
+
+def run_cli(seed, *extra):
+    """One ``skhp tune`` command: its wall seconds, test accuracy and run.json."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "skhp", "tune", "--dataset", "fashion-mnist",
+                   "--max-samples", str(ROWS), "--seed", str(seed), "--n-jobs", "2",
+                   "--no-plots", "--quiet", "--output", out, *extra]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        run = json.loads((Path(out) / "run.json").read_text())
+    return wall, run["test_score"], run
+
+
+def _data(seed):
+    """The rows and folds ``skhp tune --max-samples 20000 --seed seed`` uses."""
+    from skhp.cli._data import load_train_test
+
+    X, y, X_test, y_test = load_train_test("fashion-mnist")
+    X, _, y, _ = train_test_split(X, y, train_size=ROWS, stratify=y, random_state=seed)
+    folds = list(StratifiedKFold(3).split(X, y))  # cv=3 on a classifier
+    return X, y, X_test, y_test, folds
+
+
+def run_optuna(seed, budget, max_iter):
+    """Optuna TPE + Hyperband for ``budget`` wall seconds; its test accuracy."""
+    import optuna
+
+    from skhp.cli._factory import make_estimator
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    X, y, X_test, y_test, folds = _data(seed)
+    space_of = load_table("fashion-mnist")  # skhp tune's default space
+    pipeline = make_estimator("classification")
+    start, finished = time.perf_counter(), []
+
+    def objective(trial):
+        params = {f"mlp__{k}": v for k, v in _optuna_params(trial, space_of).items()}
+        models = [clone(pipeline).set_params(**params, mlp__random_state=seed,
+                                             mlp__warm_start="continue") for _ in folds]
+        for epoch in range(1, max_iter + 1):
+            scores = []
+            for model, (train, test) in zip(models, folds):
+                model.set_params(mlp__max_iter=epoch).fit(X[train], y[train])
+                scores.append(model.score(X[test], y[test]))
+            trial.report(float(np.mean(scores)), epoch)
+            if epoch < max_iter and trial.should_prune():
+                raise optuna.TrialPruned()
+        finished.append((float(np.mean(scores)), params))
+        return float(np.mean(scores))
+
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_iter,
+                                              reduction_factor=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, timeout=budget, catch=(ValueError,))
+    seconds = time.perf_counter() - start
+    if not finished:
+        return seconds, None, len(study.trials)
+    _, params = max(finished, key=lambda f: f[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = clone(pipeline).set_params(**params, mlp__max_iter=max_iter,
+                                           mlp__random_state=seed).fit(X, y)
+    return seconds, float(model.score(X_test, y_test)), len(study.trials)
+
+
+def run_seed(seed):
+    tune_wall, tune_test, run = run_cli(seed)
+    full_wall, full_test, _ = run_cli(seed, "--no-halving")
+    max_iter = int(run["search"]["max_iter"])
+    optuna_wall, optuna_test, n_trials = run_optuna(seed, tune_wall, max_iter)
+    row = {"seed": seed, "max_iter": max_iter,
+           "skhp tune": {"wall": tune_wall, "test": tune_test},
+           "--no-halving": {"wall": full_wall, "test": full_test},
+           "Optuna TPE + Hyperband": {"wall": optuna_wall, "test": optuna_test,
+                                      "trials": n_trials}}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def report():
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
+    print("| seed | epochs | skhp tune: s, test | --no-halving: s, test | "
+          "Optuna TPE + HB at skhp tune's time: test (trials) | time ratio | "
+          "accuracy gap to --no-halving (points) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        t, f, o = r["skhp tune"], r["--no-halving"], r["Optuna TPE + Hyperband"]
+        print(f"| {r['seed']} | {r['max_iter']} | {t['wall']:.0f}, {t['test']:.4f} "
+              f"| {f['wall']:.0f}, {f['test']:.4f} | {o['test']:.4f} ({o['trials']}) "
+              f"| {t['wall'] / f['wall']:.2f} | {100 * (t['test'] - f['test']):+.2f} |")
+    med = {k: np.median([r[k]["test"] for r in rows]) for k in rows[0] if isinstance(rows[0][k], dict)}
+    ratio = np.median([r["skhp tune"]["wall"] / r["--no-halving"]["wall"] for r in rows])
+    print(f"\nmedians: {', '.join(f'{k} {v:.4f}' for k, v in med.items())}; "
+          f"time ratio {ratio:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args()
+    if not args.report:
+        done = set()
+        if RESULTS.exists():
+            done = {json.loads(line)["seed"] for line in RESULTS.read_text().splitlines()}
+        for seed in range(args.seeds):
+            if seed not in done:
+                row = run_seed(seed)
+                with open(RESULTS, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+    report()
+
+
+if __name__ == "__main__":
+    main()
