@@ -37,7 +37,7 @@ RESULTS = Path(__file__).parent / "results" / "defaults"
 VARIANTS = {
     f"{n_iter} in {n_rounds}, sample {sample}": (n_iter, n_rounds, sample)
     for n_iter, n_rounds, samples in [(30, 3, ("whole",)), (60, 4, (6, 10, "whole")),
-                                      (120, 4, (6,))]
+                                      (120, 4, (6,)), (120, 8, (6,))]
     for sample in samples
 } | {"120 in 4, unchecked": (120, 4, "none")}
 RIVALS = ["random search", "halving (sklearn)", "one-epoch top-15", "Optuna TPE",

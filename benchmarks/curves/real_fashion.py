@@ -121,7 +121,9 @@ def run_seed(seed):
     max_iter = int(run["search"]["max_iter"])
     optuna_wall, optuna_test, n_trials = run_optuna(seed, tune_wall, max_iter)
     row = {"seed": seed, "max_iter": max_iter,
-           "skhp tune": {"wall": tune_wall, "test": tune_test},
+           "skhp tune": {"wall": tune_wall, "test": tune_test,
+                         # per round, the candidates at each rung: whether it pruned
+                         "rung_candidates": run["search"].get("rung_candidates")},
            "--no-halving": {"wall": full_wall, "test": full_test},
            "Optuna TPE + Hyperband": {"wall": optuna_wall, "test": optuna_test,
                                       "trials": n_trials}}
