@@ -267,9 +267,8 @@ def _plan(search, X, y, max_iter):
     sizes = round_sizes(search.n_iter, search.n_rounds)
     rungs = search.rung_plan(X, y) or [max_iter]
     never = len(sizes)
-    # without a resource or its check, the rounds are all alike
-    sample = (CALIBRATION_SAMPLE if len(rungs) > 1 and search.min_rank_correlation
-              is not None else sizes[0])
+    # round 0's calibration sample, none without the check (one rung: no effect)
+    sample = 0 if search.min_rank_correlation is None else CALIBRATION_SAMPLE
     work = partial(_rounds_work, sizes, rungs, search.cv, search.factor, sample=sample)
     return Plan(work(pruning_from=never), work(pruning_from=1), rungs)
 

@@ -85,9 +85,9 @@ MIN_CALIBRATION_CANDIDATES = 5
 
 # Candidates of a round (its first ones) that go to max_resources whatever
 # their rungs' scores, while no rung has been judged: one more than the fewest
-# that judge a rung, so that one failed fit leaves enough. In
-# benchmarks/curves a sample of 6 beat a sample of 10 and the whole first round
-# (docs/search_benchmarks.md).
+# that judge a rung, so that one failed fit leaves enough. In benchmarks/curves
+# a sample of 10 or the whole first round did no better (docs/search_benchmarks.md),
+# and a smaller sample costs less before the first pruned round.
 CALIBRATION_SAMPLE = MIN_CALIBRATION_CANDIDATES + 1
 
 
@@ -141,6 +141,13 @@ class PruningPlan(NamedTuple):
     correlations: list
     sample: int
 
+    def trains_to_the_top(self, candidate):
+        """Whether a round run under this plan trains ``candidate`` (its
+        index in the round) to ``max_resources`` whatever its scores, so
+        that its scores are evidence: every candidate where nothing prunes,
+        else the sample."""
+        return not self.pruning or candidate < self.sample
+
 
 def _next_plan(correlations, n_rungs, min_rank_correlation):
     """The plan of a round after ``correlations``: prune at the rungs that
@@ -153,12 +160,6 @@ def _next_plan(correlations, n_rungs, min_rank_correlation):
     if any(np.isfinite(rho) for rho in correlations):
         return PruningPlan(frozenset(), correlations, 0)
     return PruningPlan(frozenset(range(n_rungs - 1)), correlations, CALIBRATION_SAMPLE)
-
-
-def _calibrating(plan, candidate):
-    """Whether a round run under ``plan`` trains ``candidate`` to the top
-    whatever its scores, so that its scores are evidence."""
-    return not plan.pruning or candidate < plan.sample
 
 
 def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
@@ -207,7 +208,7 @@ def calibrate_pruning(rounds, n_rungs, min_rank_correlation):
         if len(members) < n_rungs:  # every fit of a rung failed
             continue
         final = {i: s if np.isfinite(s) else -np.inf
-                 for i, s in zip(members[-1], scores[-1]) if _calibrating(plan, i)}
+                 for i, s in zip(members[-1], scores[-1]) if plan.trains_to_the_top(i)}
         for rung in range(n_rungs - 1):
             pairs[rung] += [
                 (s, final[i]) for i, s in zip(members[rung], scores[rung])

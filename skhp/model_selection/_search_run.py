@@ -167,11 +167,10 @@ class SearchRun:
                         key=score.__getitem__, reverse=True)
         if level not in plan.pruning:
             return ranked
-        sample = [i for i in ranked if i < plan.sample]
-        others = [i for i in ranked if i >= plan.sample]
-        n_others = sum(i >= plan.sample for i in rung.members)
-        kept = set(sample + others[: n_promoted(n_others, self.schedule.factor)])
-        return [i for i in ranked if i in kept]
+        others = [i for i in ranked if not plan.trains_to_the_top(i)]
+        n_others = sum(not plan.trains_to_the_top(i) for i in rung.members)
+        dropped = set(others[n_promoted(n_others, self.schedule.factor):])
+        return [i for i in ranked if i not in dropped]
 
     def pruning_plan(self, round_idx):
         """How round ``round_idx`` prunes, after the rounds so far (a
