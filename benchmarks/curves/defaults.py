@@ -20,8 +20,7 @@ import argparse
 import json
 import os
 import sys
-import time
-import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,6 @@ from joblib import Parallel, delayed
 sys.path.insert(0, os.path.dirname(__file__))
 import race  # noqa: E402
 from methods import coarse_to_fine  # noqa: E402
-from replay import incumbent_curve, load_table  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "defaults"
 #: name -> (n_iter, n_rounds, calibration sample: an int, "whole" or "none")
@@ -44,29 +42,26 @@ RIVALS = ["random search", "halving (sklearn)", "one-epoch top-15", "Optuna TPE"
           "Optuna TPE + Hyperband", "SMAC3 BOHB", "CoarseToFineSearchCV"]
 
 
-def run_one(table_name, name, seed, n_workers, budget):
-    """One variant's run, as ``race.run_one`` records it."""
+def _variant(name, table, seed, n_workers, horizon):
+    """A variant's fits on ``table``."""
     from skhp.model_selection import _resources
 
     n_iter, n_rounds, sample = VARIANTS[name]
     extra = {"min_rank_correlation": None} if sample == "none" else {}
-    # the sample is a module constant; a round never holds 10**6 candidates
+    # the sample is a module constant, set for this run only (a round never
+    # holds 10**6 candidates), so that a process's later runs are not changed
+    default = _resources.CALIBRATION_SAMPLE
     _resources.CALIBRATION_SAMPLE = 10**6 if sample in ("whole", "none") else sample
-    table = load_table(table_name)
-    start = time.process_time()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fits = coarse_to_fine(table, seed, n_workers, budget, n_iter=n_iter,
+    try:
+        return coarse_to_fine(table, seed, n_workers, horizon, n_iter=n_iter,
                               n_rounds=n_rounds, resource="max_iter", **extra)
-    return {"method": name, "seed": seed, "budget": budget,
-            "end": max(f.finish for f in fits), "n_fits": len(fits),
-            "regret": incumbent_curve(fits, table, race.FRACTIONS * budget).tolist(),
-            "cpu_seconds": time.process_time() - start}
+    finally:
+        _resources.CALIBRATION_SAMPLE = default
 
 
-def _rows(table_name, n_workers):
-    path = RESULTS / f"{table_name}-w{n_workers}.jsonl"
-    return path, [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+def run_one(table_name, name, seed, n_workers, budget):
+    """One variant's run, as ``race.run_one`` records it."""
+    return race.measure(name, partial(_variant, name), table_name, seed, n_workers, budget)
 
 
 def run(names, seeds, n_jobs):
@@ -74,31 +69,31 @@ def run(names, seeds, n_jobs):
     for table_name in race.TABLES:
         for n_workers in (1, 8):
             budget = race._cache(table_name, n_workers)[1][0]["budget"]
-            done = {(r["method"], r["seed"]) for r in _rows(table_name, n_workers)[1]}
+            done = {(r["method"], r["seed"]) for r in _rows(table_name, n_workers)}
             jobs += [(table_name, n, s, n_workers, budget)
                      for n in names for s in seeds if (n, s) not in done]
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_one)(*j) for j in jobs)
     for result, job in zip(results, jobs):
-        with open(_rows(job[0], job[3])[0], "a") as f:
+        with open(race._cache(job[0], job[3], RESULTS)[0], "a") as f:
             f.write(json.dumps(result) + "\n")
 
 
-def _curves(rows, method):
-    return {r["seed"]: np.nan_to_num(np.array(r["regret"], dtype=float), nan=1.0)
-            for r in rows if r["method"] == method}
+def _rows(table_name, n_workers):
+    return race._cache(table_name, n_workers, RESULTS)[1]
 
 
 def points_won(name, table_name, n_workers, rng):
     """Per budget point, whether ``name`` is the lowest or tied with it."""
     rivals = race._cache(table_name, n_workers)[1]
-    mine = _curves(_rows(table_name, n_workers)[1], name)
+    mine = race.curves_of(_rows(table_name, n_workers), name)
     if not mine:
         return None
     won = []
     for fraction in race.POINTS.values():
         k = int(np.flatnonzero(race.FRACTIONS == fraction)[0])
-        by_method = {m: {s: c[k] for s, c in _curves(rivals, m).items()} for m in RIVALS}
+        by_method = {m: {s: c[k] for s, c in race.curves_of(rivals, m).items()}
+                     for m in RIVALS}
         by_method[name] = {s: c[k] for s, c in mine.items()}
         won.append(name in race._ties_best(by_method, rng)[1])
     return won
@@ -117,7 +112,7 @@ def report(names):
             for n_workers in (1, 8):
                 won.append(points_won(name, table_name, n_workers, rng))
                 if n_workers == 1:
-                    rows = _rows(table_name, 1)[1]
+                    rows = _rows(table_name, 1)
                     ends += [r["end"] / r["budget"] for r in rows if r["method"] == name]
         if any(w is None for w in won):
             continue

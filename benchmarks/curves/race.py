@@ -44,24 +44,38 @@ TABLES = ["digits", "breast-cancer", "wine", "diabetes", "synthetic", "fashion-m
 
 def run_one(table_name, method, seed, n_workers, budget):
     """One method's run: its regret at ``FRACTIONS`` of ``budget``."""
+    return measure(method, METHODS[method], table_name, seed, n_workers, budget)
+
+
+def measure(name, search, table_name, seed, n_workers, budget):
+    """Run ``search(table, seed, n_workers, horizon)`` (its fits) and record
+    it as ``name``: its regret at ``FRACTIONS`` of ``budget``, its end and
+    its process seconds."""
     table = load_table(table_name)
     start = time.process_time()
     with warnings.catch_warnings():
         # the rivals' own numerical warnings (SMAC3's empty means) are noise here
         warnings.simplefilter("ignore")
-        fits = METHODS[method](table, seed, n_workers, budget)
+        fits = search(table, seed, n_workers, budget)
     return {
-        "method": method, "seed": seed, "budget": budget,
+        "method": name, "seed": seed, "budget": budget,
         "end": max(f.finish for f in fits), "n_fits": len(fits),
         "regret": incumbent_curve(fits, table, FRACTIONS * budget).tolist(),
         "cpu_seconds": time.process_time() - start,
     }
 
 
-def _cache(table_name, n_workers):
-    path = RESULTS / f"{table_name}-w{n_workers}.jsonl"
+def _cache(table_name, n_workers, folder=RESULTS):
+    path = folder / f"{table_name}-w{n_workers}.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     return path, rows
+
+
+def curves_of(rows, method):
+    """A method's regret curves in cached ``rows``, by seed (NaN, before its
+    first fit, counted as 1)."""
+    return {r["seed"]: np.nan_to_num(np.array(r["regret"], dtype=float), nan=1.0)
+            for r in rows if r["method"] == method}
 
 
 def budget_of(table_name, n_workers, seeds):
@@ -153,8 +167,7 @@ def summarize(table_name, n_workers):
         return None
     rng = np.random.default_rng(0)
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-    curves = {m: {r["seed"]: np.nan_to_num(np.array(r["regret"], dtype=float), nan=1.0)
-                  for r in rows if r["method"] == m} for m in methods}
+    curves = {m: curves_of(rows, m) for m in methods}
     at_b = int(np.flatnonzero(FRACTIONS == 1.0)[0])
     target = np.median([c[at_b] for c in curves["random search"].values()])
     print(f"\n{table_name}, {n_workers} worker(s) (B = {rows[0]['budget']:.2f} simulated s; "
