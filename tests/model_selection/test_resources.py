@@ -164,16 +164,24 @@ def test_same_candidates_whatever_n_jobs():
     assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
 
 
-def test_continued_training_of_networks_over_a_megabyte_in_parallel():
+@pytest.mark.parametrize("min_rank_correlation, per_rung", [
+    (None, [9, 3, 1]),
+    (0.6, [9, 7, 7]),  # the calibration sample of 6 goes on with the best other
+])
+def test_continued_training_of_networks_over_a_megabyte_in_parallel(
+    min_rank_correlation, per_rung
+):
     """A fold model over joblib's 1 MB threshold reaches its worker as a
-    read-only memory map: continuing it must work, as at n_jobs=1."""
+    read-only memory map: continuing it must work, as at n_jobs=1, with the
+    promoted candidates (best first) and the calibration sample alike."""
     big = net(hidden_layer_sizes=(512, 512))
     assert big.fit(X, Y).coefs_[1].nbytes > 2**20
-    one = search(big, n_iter=9, n_rounds=1, cv=2, n_jobs=1).fit(X, Y)
+    kw = dict(n_iter=9, n_rounds=1, cv=2, min_rank_correlation=min_rank_correlation)
+    one = search(big, n_jobs=1, **kw).fit(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", FitFailedWarning)
-        two = search(big, n_iter=9, n_rounds=1, cv=2, n_jobs=2).fit(X, Y)
-    assert two.n_rung_candidates_ == [[9, 3, 1]]
+        two = search(big, n_jobs=2, **kw).fit(X, Y)
+    assert two.n_rung_candidates_ == [per_rung]
     assert np.isfinite(two.cv_results_["mean_test_score"]).all()
     assert one.cv_results_["params"] == two.cv_results_["params"]
     assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
