@@ -13,12 +13,15 @@ than retrained, which scikit-learn's ``HalvingRandomSearchCV`` cannot do.
 
 import math
 import warnings
+from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 
 from .._compat import SubsampleMetaSplitter, fit_and_score
 
@@ -382,6 +385,33 @@ class ResourceSchedule:
         )
 
 
+@contextmanager
+def _fitted_steps_kept(model, parameters):
+    """Within it, a continued Pipeline whose ``parameters`` all belong to its
+    last step trains that step alone: the steps before it are frozen.
+
+    A continued fit is on the same training fold with the same candidate, so
+    refitting the preprocessing gives the same transform at best (a scaler
+    on Fashion-MNIST's 784 columns: 51 ms of the 280 ms that one more epoch
+    of a 128-unit network takes) and, for a randomized one without a seed,
+    moves the features under the network it feeds. The steps are put back
+    as they were on the way out.
+    """
+    last = model.steps[-1][0] + "__" if isinstance(model, Pipeline) else None
+    if last is None or any(not name.startswith(last) for name in parameters):
+        yield
+        return
+    steps = list(model.steps)
+    model.steps = [
+        (name, step if step is None or step == "passthrough" else FrozenEstimator(step))
+        for name, step in steps[:-1]
+    ] + steps[-1:]
+    try:
+        yield
+    finally:
+        model.steps = steps[:-1] + model.steps[-1:]
+
+
 def fit_and_score_continuing(model, estimator, X, y, *, parameters, continuation,
                              quiet, **kwargs):
     """scikit-learn's ``_fit_and_score`` for one fold, continuing ``model``.
@@ -411,10 +441,11 @@ def fit_and_score_continuing(model, estimator, X, y, *, parameters, continuation
         The fitted fold model, None if its fit failed.
     """
     if model is None:
-        model = clone(estimator)
+        model, keep = clone(estimator), nullcontext()
     else:
         parameters = {**parameters, **continuation}
-    with warnings.catch_warnings():
+        keep = _fitted_steps_kept(model, parameters)
+    with warnings.catch_warnings(), keep:
         if quiet:
             warnings.simplefilter("ignore", ConvergenceWarning)
         result = fit_and_score(

@@ -13,7 +13,7 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhp import CoarseToFineSearchCV, MLPClassifier, loguniform
@@ -126,6 +126,43 @@ def test_continued_fold_models_equal_straight_fits():
         straight = cross_validate(net().set_params(**res["params"][row]), X, Y, cv=CV)
         for split in range(3):
             assert res[f"split{split}_test_score"][row] == straight["test_score"][split]
+
+
+
+SCALER_FITS = []
+
+
+class CountingScaler(StandardScaler):
+    """Records each fit."""
+
+    def fit(self, X, y=None, sample_weight=None):
+        SCALER_FITS.append(len(X))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("space, expected", [
+    # round 0: 9 candidates x 3 folds at rung 0; round 1: the same, and its
+    # last rung (1 x 3) goes straight through scikit-learn's evaluation; the
+    # refit. The continued rungs (3 x 3 + 1 x 3 in round 0, 3 x 3 in round 1)
+    # keep the scalers their networks were trained on
+    ({f"mlp__{k}": v for k, v in SPACE.items()}, 27 + 27 + 3 + 1),
+    # a candidate that sets the scaler too refits it at every rung
+    ({**{f"mlp__{k}": v for k, v in SPACE.items()}, "scale__with_mean": [True]},
+     27 + 27 + 3 + 1 + 21),
+])
+def test_continued_pipelines_keep_their_fitted_preprocessing(space, expected):
+    pipeline = Pipeline([("scale", CountingScaler()), ("mlp", net())])
+    SCALER_FITS.clear()
+    s = search(pipeline, space, resource="mlp__max_iter").fit(X_DIGITS[:360], Y)
+    assert s.n_rung_candidates_ == [[9, 3, 1], [9, 3, 1]]
+    assert len(SCALER_FITS) == expected
+    # and scores as cross-validating the candidate trained straight
+    row = np.flatnonzero((s.cv_results_["round"] == 0)
+                         & (s.cv_results_["n_resources"] == 9))[0]
+    straight = cross_validate(clone(pipeline).set_params(**s.cv_results_["params"][row]),
+                              X_DIGITS[:360], Y, cv=CV)
+    for split in range(3):
+        assert s.cv_results_[f"split{split}_test_score"][row] == straight["test_score"][split]
 
 
 EPOCHS = []
