@@ -46,9 +46,10 @@ DEFAULT_SPACE = {
 
 #: Dropout and decoupled weight decay, the two lines a space file adds (see
 #: docs/notation.rst): dropout linear in [0, 0.5]; weight decay log-uniform.
-#: They are not in the default space: at its budget, on the bundled data
-#: sets, they won as many seeds as they lost and made the search slower (one
-#: more dimension each for 30 candidates, and dropout's slower epochs); see
+#: They are not in the default space: measured at the 30-candidate budget the
+#: command then had, on the bundled data sets, they won as many seeds as they
+#: lost and made the search slower (one more dimension each, and dropout's
+#: slower epochs); see
 #: docs/mlp_benchmarks.md. They pay where a network overfits.
 #: Decoupled decay shrinks the weights by learning_rate * weight_decay per
 #: step, so at the budget this command gives small data (100 epochs, a few

@@ -787,10 +787,10 @@ def tune(args):
             f"({n_fits} fits of up to {plural(max_iter, 'epoch')})"
             if len(rungs) == 1
             else f"(up to {n_fits} fits in rungs of {'/'.join(map(str, rungs))} "
-            "epochs; 6 candidates of round 0 train to the full epochs, and of the "
-            "others only the best third of each rung trains on, in later rounds "
-            "too once those 6 have shown that a rung ranks candidates as the "
-            "full epochs do)"
+            f"epochs; {CALIBRATION_SAMPLE} candidates of round 0 train to the full "
+            "epochs, and of the others only the best third of each rung trains on, "
+            f"in later rounds too once those {CALIBRATION_SAMPLE} have shown that a "
+            "rung ranks candidates as the full epochs do)"
         )
         + f", scoring {scoring}",
         flush=True,
