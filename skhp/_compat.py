@@ -22,6 +22,12 @@ contracts of ``BaseSearchCV``, all listed here:
 skhp's networks start their callback context with ``CallbackSupportMixin``'s
 ``_init_callback_context`` (:func:`init_callback_context`).
 
+One exception lives in its own module: ``skhp/_dask_submit.py`` replaces
+joblib's private ``DaskDistributedBackend.submit`` during a search (so that a
+batch lost with a killed worker is run again), and imports ``joblib._dask``
+only there, since it needs Dask's ``distributed``; ``tests/test_dask.py``
+covers it.
+
 ``tests/model_selection`` covers each of these paths, and ``tests/test_compat.py``
 fails as soon as scikit-learn changes one of the contracts below.
 """

@@ -20,6 +20,7 @@ from .._compat import (
     checked_cv,
     num_samples,
 )
+from .._dask_submit import dask_submit_reports_errors
 from .._interrupt import interrupt_stops_fits
 from . import _checkpoint
 from ._resources import (
@@ -456,6 +457,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
             with (
                 shared_with_workers(X, self.n_jobs) as X_for_tasks,
                 interrupt_stops_fits(),
+                # on Dask, a batch lost with a killed worker is run again,
+                # not waited on for ever
+                dask_submit_reports_errors(),
             ):
                 self._task_X = X_for_tasks
                 super().fit(X_for_tasks, y, **params)

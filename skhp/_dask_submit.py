@@ -1,0 +1,87 @@
+"""A batch that joblib's Dask backend fails to submit is reported, not waited on for ever.
+
+joblib's ``DaskDistributedBackend.submit`` prepares each batch in a coroutine
+on the Dask client's event loop: it scatters the batch's larger arguments
+(arrays of 1 kB or more: the data, the folds' indices) to a worker, then
+submits the batch. When that worker dies during the scatter (a killed or
+preempted worker), ``ConnectionPool.scatter`` raises ``CommClosedError`` in
+the coroutine; the event loop logs it and drops it, the batch never reaches
+the scheduler, and ``Parallel`` waits for its result for ever, every worker
+idle. ``tests/test_dask.py`` met it in about one run of its module in eight.
+
+Within :func:`dask_submit_reports_errors`, ``submit`` is joblib's own (joblib
+1.5) with that one difference: an error while preparing or submitting a
+batch is handed to joblib as the batch's outcome, so that ``Parallel``
+raises it. The search then runs the batch again, as it does whenever the
+cluster loses work (``_evaluate._surviving_lost_workers``).
+
+It relies on joblib's private ``joblib._dask`` (``DaskDistributedBackend``
+and its ``_to_func_args``, ``waiting_futures``, ``_callbacks``,
+``_results`` and ``submit_kwargs``; ``_TracebackCapturingWrapper``), checked
+by ``tests/test_dask.py``.
+"""
+
+import concurrent.futures
+import threading
+from contextlib import contextmanager
+from uuid import uuid4
+
+_lock = threading.Lock()
+_depth = [0]
+_original = [None]
+
+
+def _submit(self, func, callback=None):
+    """joblib's ``DaskDistributedBackend.submit``, reporting its own errors."""
+    from joblib._dask import _TracebackCapturingWrapper
+
+    cf_future = concurrent.futures.Future()
+    cf_future.get = cf_future.result  # achieve AsyncResult API
+
+    async def f(func, callback):
+        try:
+            batch, tasks = await self._to_func_args(func)
+            key = f"{repr(batch)}-{uuid4().hex}"
+            dask_future = self.client.submit(
+                _TracebackCapturingWrapper(batch), tasks=tasks, key=key,
+                **self.submit_kwargs,
+            )
+        except Exception as exc:
+            # joblib registers an exception given as the outcome as the
+            # batch's error, and Parallel raises it
+            cf_future.set_exception(exc)
+            if callback is not None:
+                callback(exc)
+            return
+        self.waiting_futures.add(dask_future)
+        self._callbacks[dask_future] = callback
+        self._results[dask_future] = cf_future
+
+    self.client.loop.add_callback(f, func, callback)
+    return cf_future
+
+
+@contextmanager
+def dask_submit_reports_errors():
+    """Within it, joblib's Dask backend reports a batch it failed to submit.
+
+    Does nothing where Dask's ``distributed`` is not installed. Nested and
+    concurrent uses share one patch, removed when the last one ends.
+    """
+    try:
+        from joblib._dask import DaskDistributedBackend
+    except ImportError:  # distributed is not installed
+        yield
+        return
+    with _lock:
+        if _depth[0] == 0:
+            _original[0] = DaskDistributedBackend.submit
+            DaskDistributedBackend.submit = _submit
+        _depth[0] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth[0] -= 1
+            if _depth[0] == 0:
+                DaskDistributedBackend.submit = _original[0]
