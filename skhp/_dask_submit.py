@@ -10,7 +10,7 @@ the scheduler, and ``Parallel`` waits for its result for ever, every worker
 idle. ``tests/test_dask.py`` met it in about one run of its module in eight.
 
 Within :func:`dask_submit_reports_errors`, ``submit`` is joblib's own (joblib
-1.5) with that one difference: an error while preparing or submitting a
+1.6) with that one difference: an error while preparing or submitting a
 batch is handed to joblib as the batch's outcome, so that ``Parallel``
 raises it. The search then runs the batch again, as it does whenever the
 cluster loses work (``_evaluate._surviving_lost_workers``).
@@ -65,13 +65,19 @@ def _submit(self, func, callback=None):
 def dask_submit_reports_errors():
     """Within it, joblib's Dask backend reports a batch it failed to submit.
 
-    Does nothing where Dask's ``distributed`` is not installed. Nested and
+    Does nothing where Dask's ``distributed`` is not installed, or where
+    joblib's backend is not built as the copy assumes. Nested and
     concurrent uses share one patch, removed when the last one ends.
     """
     try:
-        from joblib._dask import DaskDistributedBackend
+        from joblib import _dask
     except ImportError:  # distributed is not installed
         yield
+        return
+    DaskDistributedBackend = getattr(_dask, "DaskDistributedBackend", None)
+    if not (hasattr(_dask, "_TracebackCapturingWrapper")
+            and hasattr(DaskDistributedBackend, "_to_func_args")):
+        yield  # a joblib whose submit is not the one copied here: left as it is
         return
     with _lock:
         if _depth[0] == 0:
