@@ -128,7 +128,6 @@ def test_continued_fold_models_equal_straight_fits():
             assert res[f"split{split}_test_score"][row] == straight["test_score"][split]
 
 
-
 SCALER_FITS = []
 
 
