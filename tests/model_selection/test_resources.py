@@ -224,6 +224,30 @@ def test_continued_training_of_networks_over_a_megabyte_in_parallel(
     assert two.best_params_["max_iter"] == 9
 
 
+def test_continued_pipelines_over_a_megabyte_in_parallel_keep_their_scalers():
+    """A fold pipeline over joblib's 1 MB threshold reaches its worker as a
+    read-only memory map: its frozen scaler and its network go on there as at
+    n_jobs=1, and score as the pipeline trained straight."""
+    pipeline = Pipeline([("scale", StandardScaler()),
+                         ("mlp", net(hidden_layer_sizes=(512, 512)))])
+    space = {f"mlp__{k}": v for k, v in SPACE.items()}
+    kw = dict(n_iter=9, n_rounds=1, cv=2, resource="mlp__max_iter")
+    one = search(pipeline, space, n_jobs=1, **kw).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitFailedWarning)
+        two = search(pipeline, space, n_jobs=2, **kw).fit(X, Y)
+    assert two.best_estimator_[-1].coefs_[1].nbytes > 2**20
+    assert two.n_rung_candidates_ == [[9, 3, 1]]
+    assert one.cv_results_["params"] == two.cv_results_["params"]
+    assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
+    # rung 1 continues from rung 0 (the last round's top rung is fitted straight)
+    row = int(np.flatnonzero(two.cv_results_["rung"] == 1)[0])
+    straight = cross_validate(clone(pipeline).set_params(**two.cv_results_["params"][row]),
+                              X, Y, cv=2)
+    assert_allclose([two.cv_results_[f"split{k}_test_score"][row] for k in range(2)],
+                    straight["test_score"])
+
+
 @pytest.mark.parametrize("min_rank_correlation", [None, 0.5])
 def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch,
                                                     min_rank_correlation):
