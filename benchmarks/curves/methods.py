@@ -20,6 +20,7 @@ from sklearn.model_selection import HalvingRandomSearchCV, ParameterSampler, Ran
 
 from replay import Fit, ReplayMLP, SimulatedClock, stand_in_data
 from skhp import CoarseToFineSearchCV
+from skhp.cli._args import build_parser
 
 N_CANDIDATES = 60  # full-fidelity searches: B is random search's time for these
 
@@ -67,12 +68,13 @@ def coarse_to_fine(table, seed, n_workers, horizon, **params):
 
 
 def skhp_tune(table, seed, n_workers, horizon):
-    """What ``skhp tune`` runs by default: 60 candidates in 4 rounds, rungs
+    """What ``skhp tune`` runs by default: 120 candidates in 8 rounds, rungs
     over the epochs (a calibration sample of round 0 trained to the top, the
     rest pruned; later rounds prune where the sample showed the rungs rank
-    well)."""
-    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=60, n_rounds=4,
-                          resource="max_iter")
+    well). The sizes are the command's own defaults."""
+    size = build_parser().parse_args(["tune"])
+    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=size.n_iter,
+                          n_rounds=size.n_rounds, resource="max_iter")
 
 
 def coarse_to_fine_rungs(table, seed, n_workers, horizon):

@@ -109,7 +109,7 @@ def first_rung_spearman(table):
     epochs."""
     X, y, split = stand_in_data()
     search = CoarseToFineSearchCV(ReplayMLP(table=table.name, max_iter=table.max_epochs),
-                                  table.space, n_iter=60, n_rounds=4, resource="max_iter",
+                                  table.space, n_iter=120, n_rounds=8, resource="max_iter",
                                   cv=split)
     rung = search.rung_plan(X, y)[0]
     low, full = table.recorded["val"][:, rung - 1], table.recorded["val"][:, -1]

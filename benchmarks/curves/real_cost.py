@@ -18,8 +18,8 @@ outside its fits (start-up, waiting at the end of rungs, the refit).
 Run ``python benchmarks/curves/real_cost.py OUTPUT_FOLDER [...]`` on the
 folders of ``skhp tune --dataset fashion-mnist --max-samples 20000``, or
 ``--replay N`` for the ratio the replay predicts: ``skhp tune``'s default
-against its ``--no-halving`` run (60 candidates in 4 rounds at the full
-epochs), the table seconds of all their fits, over N seeds.
+against its ``--no-halving`` run (the same candidates and rounds at the
+full epochs), the table seconds of all their fits, over N seeds.
 """
 
 import json
@@ -84,12 +84,17 @@ def replay_ratios(n_seeds, table_name="fashion-mnist"):
     from joblib import Parallel, delayed
     from methods import coarse_to_fine, skhp_tune
 
+    from skhp.cli._args import build_parser
+
+    size = build_parser().parse_args(["tune"])  # --no-halving's, as skhp tune's
+
     def one(seed):
         table = load_table(table_name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tune = skhp_tune(table, seed, 1, None)
-            full = coarse_to_fine(table, seed, 1, None, n_iter=60, n_rounds=4)
+            full = coarse_to_fine(table, seed, 1, None, n_iter=size.n_iter,
+                                  n_rounds=size.n_rounds)
         return sum(f.cost for f in tune) / sum(f.cost for f in full)
 
     return np.array(Parallel(n_jobs=2)(delayed(one)(s) for s in range(n_seeds)))

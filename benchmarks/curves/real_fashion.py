@@ -46,6 +46,8 @@ from methods import _optuna_params  # noqa: E402
 from real_cost import fit_rows  # noqa: E402
 from replay import load_table  # noqa: E402
 
+from skhp.cli._args import build_parser  # noqa: E402
+
 RESULTS = Path(__file__).parent / "results" / "real_fashion.jsonl"
 ROWS = 20_000
 
@@ -133,12 +135,19 @@ def run_optuna(seed, budget, max_iter):
     return seconds, float(model.score(X_test, y_test)), len(study.trials)
 
 
-def run_seed(seed):
-    tune_wall, tune_test, run = run_cli(seed)
-    full_wall, full_test, full_run = run_cli(seed, "--no-halving")
+def _size(row):
+    """A row's search size: candidates and rounds (rows before they were
+    recorded ran the earlier default, 60 in 4)."""
+    return row.get("n_iter", 60), row.get("n_rounds", 4)
+
+
+def run_seed(seed, n_iter, n_rounds):
+    size = ("--n-iter", str(n_iter), "--n-rounds", str(n_rounds))
+    tune_wall, tune_test, run = run_cli(seed, *size)
+    full_wall, full_test, full_run = run_cli(seed, "--no-halving", *size)
     max_iter = int(run["search"]["max_iter"])
     optuna_wall, optuna_test, n_trials = run_optuna(seed, tune_wall, max_iter)
-    row = {"seed": seed, "max_iter": max_iter,
+    row = {"seed": seed, "max_iter": max_iter, "n_iter": n_iter, "n_rounds": n_rounds,
            "skhp tune": {"wall": tune_wall, "test": tune_test,
                          "fit_seconds": run["fit_seconds"],
                          "table_seconds": run["table_seconds"],
@@ -153,8 +162,10 @@ def run_seed(seed):
     return row
 
 
-def report():
+def report(n_iter, n_rounds):
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
+    rows = [r for r in rows if _size(r) == (n_iter, n_rounds)]
+    print(f"{n_iter} candidates in {n_rounds} rounds\n")
     print("| seed | epochs | skhp tune: s, test | --no-halving: s, test | "
           "Optuna TPE + HB at skhp tune's time: test (trials) | time ratio | "
           "fit-seconds ratio | accuracy gap to --no-halving (points) |")
@@ -182,17 +193,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--report", action="store_true")
+    # skhp tune's defaults unless given: both runs and the rows are of this size
+    defaults = build_parser().parse_args(["tune"])
+    parser.add_argument("--n-iter", type=int, default=defaults.n_iter)
+    parser.add_argument("--n-rounds", type=int, default=defaults.n_rounds)
     args = parser.parse_args()
     if not args.report:
         done = set()
         if RESULTS.exists():
-            done = {json.loads(line)["seed"] for line in RESULTS.read_text().splitlines()}
+            done = {(json.loads(line)["seed"], *_size(json.loads(line)))
+                    for line in RESULTS.read_text().splitlines()}
         for seed in range(args.seeds):
-            if seed not in done:
-                row = run_seed(seed)
+            if (seed, args.n_iter, args.n_rounds) not in done:
+                row = run_seed(seed, args.n_iter, args.n_rounds)
                 with open(RESULTS, "a") as f:
                     f.write(json.dumps(row) + "\n")
-    report()
+    report(args.n_iter, args.n_rounds)
 
 
 if __name__ == "__main__":
