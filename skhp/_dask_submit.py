@@ -26,9 +26,30 @@ import threading
 from contextlib import contextmanager
 from uuid import uuid4
 
-_lock = threading.Lock()
-_depth = [0]
-_original = [None]
+
+
+class _Patch:
+    """The one patch of a class's method shared by nested and concurrent
+    users: applied by the first, removed by the last."""
+
+    def __init__(self, name, replacement):
+        self.name, self.replacement = name, replacement
+        self.lock = threading.Lock()
+        self.users = 0
+        self.original = None
+
+    def enter(self, cls):
+        with self.lock:
+            if self.users == 0:
+                self.original = getattr(cls, self.name)
+                setattr(cls, self.name, self.replacement)
+            self.users += 1
+
+    def exit(self, cls):
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                setattr(cls, self.name, self.original)
 
 
 def _submit(self, func, callback=None):
@@ -61,6 +82,9 @@ def _submit(self, func, callback=None):
     return cf_future
 
 
+_SUBMIT = _Patch("submit", _submit)
+
+
 @contextmanager
 def dask_submit_reports_errors():
     """Within it, joblib's Dask backend reports a batch it failed to submit.
@@ -79,15 +103,8 @@ def dask_submit_reports_errors():
             and hasattr(DaskDistributedBackend, "_to_func_args")):
         yield  # a joblib whose submit is not the one copied here: left as it is
         return
-    with _lock:
-        if _depth[0] == 0:
-            _original[0] = DaskDistributedBackend.submit
-            DaskDistributedBackend.submit = _submit
-        _depth[0] += 1
+    _SUBMIT.enter(DaskDistributedBackend)
     try:
         yield
     finally:
-        with _lock:
-            _depth[0] -= 1
-            if _depth[0] == 0:
-                DaskDistributedBackend.submit = _original[0]
+        _SUBMIT.exit(DaskDistributedBackend)

@@ -1,5 +1,6 @@
 """End-to-end tests of ``skhp tune``, with tiny budgets."""
 
+import ast
 import csv
 import json
 import subprocess
@@ -189,11 +190,16 @@ def test_space_file_overrides_default(tmp_path, capsys):
     )
     assert status == 0
     with open(out / "cv_results.csv") as f:
-        params = [json.loads(r["params"]) for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    params = [json.loads(r["params"]) for r in rows]
     for p in params:
         assert 0.001 <= p["mlp__learning_rate_init"] <= 0.002
         assert p["mlp__batch_size"] == 16
         assert p["mlp__hidden_layer_sizes"] in ([8], [8, 8])
+    # the column reads back as the tuple each candidate had, one layer too: (8,)
+    for row, p in zip(rows, params):
+        layers = ast.literal_eval(row["param_mlp__hidden_layer_sizes"])
+        assert layers == tuple(p["mlp__hidden_layer_sizes"])
 
 
 def test_failed_candidates_are_summed_up_in_one_line(tmp_path, capsys):

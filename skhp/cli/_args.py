@@ -116,14 +116,14 @@ def build_parser():
     search.add_argument(
         "--n-iter",
         type=_positive_int,
-        default=60,
-        help="candidates evaluated, all rounds together (default: 60)",
+        default=120,
+        help="candidates evaluated, all rounds together (default: 120)",
     )
     search.add_argument(
         "--n-rounds",
         type=_positive_int,
-        default=4,
-        help="coarse-to-fine rounds (default: 4)",
+        default=8,
+        help="coarse-to-fine rounds (default: 8)",
     )
     search.add_argument(
         "--cv", type=_positive_int, default=3, help="folds (default: 3)"

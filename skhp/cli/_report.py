@@ -215,6 +215,12 @@ def to_jsonable(value):
     return repr(value)
 
 
+def _tuple_text(value):
+    """A tuple as Python (and ``DataFrame.to_csv``) writes it, numpy scalars
+    as plain numbers: ``(191,)`` reads back with ``ast.literal_eval``."""
+    return repr(tuple(v.item() if isinstance(v, np.generic) else v for v in value))
+
+
 def save_cv_results(search, path):
     """Write ``cv_results_`` (of a search, or the dict) as CSV: one row per
     candidate, one column per key."""
@@ -229,6 +235,6 @@ def save_cv_results(search, path):
                 value = results[k][i]
                 if np.ma.is_masked(value):
                     value = ""
-                row.append(_fmt(value) if isinstance(value, tuple) else value)
+                row.append(_tuple_text(value) if isinstance(value, tuple) else value)
             row.append(json.dumps(to_jsonable(results["params"][i])))
             writer.writerow(row)

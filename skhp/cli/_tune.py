@@ -735,28 +735,34 @@ def _short(params):
     return {k.split("__", 1)[-1]: v for k, v in params.items()}
 
 
-def tune(args):
-    """Run ``skhp tune`` with parsed arguments; return the exit status."""
-    data = _load(args)
-    X, y, task, columns = data.X, data.y, data.task, data.columns
-    scorer, scoring = make_run_scorer(args.scoring, args.pos_label, task, y)
+class Setup(NamedTuple):
+    """A run's search and what it was built from, before any fit."""
+
+    estimator: object
+    space: dict  # the search's parameters, prefixed with the network's step
+    raw_space: dict  # as the user wrote it, for run.json
+    search: object
+    scorer: object
+    scoring: str
+    max_iter: int
+    n_train: int
+    plan: Plan
+
+
+def _set_up(args, data):
+    """The scorer, space, pipeline and search of a run (a :class:`Setup`)."""
+    task, columns = data.task, data.columns
+    scorer, scoring = make_run_scorer(args.scoring, args.pos_label, task, data.y)
     overrides = read_space_file(args.space) if args.space else None
     space, raw_space = build_space(overrides, _factory.supported_params(task))
     _epochs_from_space(space, args)
-    n_train = len(y) * (args.cv - 1) // args.cv
+    n_train = len(data.y) * (args.cv - 1) // args.cv
     _fit_batch_sizes(space, n_train=n_train)
     if args.n_iter < args.n_rounds:
         raise UsageError(
             f"--n-iter {args.n_iter} is fewer than one candidate per round"
         )
     max_iter = _max_iter(args, n_train)
-
-    out = _output_folder(Path(args.output), args.overwrite)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pkl"
-    if args.no_resume:
-        _forget(checkpoint)
-    found = _read_checkpoint(checkpoint)
-
     estimator = _factory.make_estimator(
         task, columns, max_iter=max_iter, random_state=args.seed
     )
@@ -771,20 +777,26 @@ def tune(args):
         n_jobs=None,  # set once the backend is up
         random_state=args.seed,
         halving=not args.no_halving,
-    ).set_params(checkpoint=str(checkpoint))
-    plan = _plan(search, X, y, max_iter)
-    n_fits, rungs = plan.most.n_fits, plan.rungs
+    )
+    plan = _plan(search, data.X, data.y, max_iter)
+    return Setup(estimator, prefixed, raw_space, search, scorer, scoring,
+                 max_iter, n_train, plan)
+
+
+def _header(args, data, setup):
+    """The line that says what the run will do."""
+    X, n_fits, rungs = data.X, setup.plan.most.n_fits, setup.plan.rungs
     test = ""
     if data.X_test is not None:
         test = f", and {len(data.y_test)} test samples ({data.test})"
-    print(
-        f"Tuning an MLP{'Classifier' if task == 'classification' else 'Regressor'} "
+    return (
+        f"Tuning an MLP{'Classifier' if data.task == 'classification' else 'Regressor'} "
         f"on {data.source.get('dataset', data.source.get('csv'))}: "
-        f"{X.shape[0]} samples, {_n_features(X, columns)}{test}; "
+        f"{X.shape[0]} samples, {_n_features(X, data.columns)}{test}; "
         f"{plural(args.n_iter, 'candidate')} in {plural(args.n_rounds, 'round')} "
         f"of {args.cv}-fold CV "
         + (
-            f"({n_fits} fits of up to {plural(max_iter, 'epoch')})"
+            f"({n_fits} fits of up to {plural(setup.max_iter, 'epoch')})"
             if len(rungs) == 1
             else f"(up to {n_fits} fits in rungs of {'/'.join(map(str, rungs))} "
             f"epochs; {CALIBRATION_SAMPLE} candidates of round 0 train to the full "
@@ -792,20 +804,21 @@ def tune(args):
             f"in later rounds too once those {CALIBRATION_SAMPLE} have shown that a "
             "rung ranks candidates as the full epochs do)"
         )
-        + f", scoring {scoring}",
-        flush=True,
+        + f", scoring {setup.scoring}"
     )
-    if found:
-        print(f"Found {checkpoint}, {_done(found, args.n_rounds, len(rungs))}: "
-              "resuming from it if it is of this same run")
-    run = {
+
+
+def _run_record(args, data, setup):
+    """run.json as it stands before the search: the versions, data and search."""
+    X, columns, rungs = data.X, data.columns, setup.plan.rungs
+    return {
         "skhp_version": __version__,
         "python": platform.python_version(),
         "command": sys.argv,
         "status": "finished",
         "data": {
             **data.source,
-            "task": task,
+            "task": data.task,
             "n_samples": int(X.shape[0]),
             "n_features": int(X.shape[1]),
             "test": None
@@ -817,63 +830,49 @@ def tune(args):
             "n_iter": args.n_iter,
             "n_rounds": args.n_rounds,
             "cv": args.cv,
-            "scoring": scoring,
+            "scoring": setup.scoring,
             "seed": args.seed,
-            "max_iter": max_iter,
+            "max_iter": setup.max_iter,
             "halving_rungs": None if len(rungs) == 1 else rungs,
-            "space": raw_space,
+            "space": setup.raw_space,
         },
     }
-    started = time.time()
-    # One BLAS thread per process: the cores go to parallel fits, and OpenBLAS
-    # threads spinning on a busy machine can make a fit 30 times slower.
-    with threadpool_limits(1), _backend(args) as n_jobs:
-        n_workers = _n_workers(args, n_jobs)
-        cost = _time_per_fit(estimator, prefixed, X, y, n_train, args.seed,
-                             n_jobs=n_workers or 1)
-        # Rounds a checkpoint holds are not run again (an estimate: the search
-        # decides whether the checkpoint is of this run).
-        left = 1.0
-        if found:
-            done = sum(len(r.params) for r in found if r.complete)
-            left = max(args.n_iter - done, 0) / args.n_iter
-        line = _estimate(
-            cost, plan, max_iter,
-            n_workers if n_workers is None else min(n_workers, n_fits),
-            len(y), n_train, plots=not args.no_plots, left=left,
-        )
-        if line:
-            print(line, flush=True)
-        search.set_params(n_jobs=n_jobs)
-        if not args.quiet:
-            # A resumed search counts the fits of its rounds as they start, and
-            # so does halving, whose rungs may or may not prune.
-            known = not found and len(rungs) == 1
-            search.set_callbacks(SearchProgress(
-                n_rounds=args.n_rounds, n_fits=n_fits if known else None,
-                best_score=_restored_best(search, found, rungs[-1]),
-            ))
-        try:
-            caught = _search_with_checkpoint(args, search, X, y, checkpoint)
-        except KeyboardInterrupt:
-            return _interrupted(
-                args, search, run, out, checkpoint, time.time() - started, len(rungs)
-            )
-        except UsageError as exc:
-            if str(exc).startswith("every fit failed"):
-                # A rerun would resume only to fail the same way.
-                _forget(checkpoint)
-            raise
-    elapsed = time.time() - started
-    if not np.isfinite(search.best_score_):
-        # Every candidate fitted and none could be scored (the scorer fails
-        # where the constant model of the check before the search did not).
-        _forget(checkpoint)
-        raise UsageError(
-            f"no candidate could be scored with {scoring}: every score is NaN; "
-            "see the warnings above"
-        )
 
+
+def _announce(args, data, setup, n_jobs, found):
+    """Time the fits, print the estimate, attach the progress line."""
+    search, plan = setup.search, setup.plan
+    n_fits, rungs = plan.most.n_fits, plan.rungs
+    n_workers = _n_workers(args, n_jobs)
+    cost = _time_per_fit(setup.estimator, setup.space, data.X, data.y, setup.n_train,
+                         args.seed, n_jobs=n_workers or 1)
+    # Rounds a checkpoint holds are not run again (an estimate: the search
+    # decides whether the checkpoint is of this run).
+    left = 1.0
+    if found:
+        done = sum(len(r.params) for r in found if r.complete)
+        left = max(args.n_iter - done, 0) / args.n_iter
+    line = _estimate(
+        cost, plan, setup.max_iter,
+        n_workers if n_workers is None else min(n_workers, n_fits),
+        len(data.y), setup.n_train, plots=not args.no_plots, left=left,
+    )
+    if line:
+        print(line, flush=True)
+    search.set_params(n_jobs=n_jobs)
+    if not args.quiet:
+        # A resumed search counts the fits of its rounds as they start, and
+        # so does halving, whose rungs may or may not prune.
+        known = not found and len(rungs) == 1
+        search.set_callbacks(SearchProgress(
+            n_rounds=args.n_rounds, n_fits=n_fits if known else None,
+            best_score=_restored_best(search, found, rungs[-1]),
+        ))
+
+
+def _report(args, search, caught, run):
+    """Print the warnings, failures, tables and importances of a finished
+    search (recording the rungs in ``run``); return the importances."""
     for warning in caught:
         if not issubclass(warning.category, FitFailedWarning):
             warnings.showwarning(
@@ -904,24 +903,27 @@ def tune(args):
     try:
         importance = hyperparameter_importance(search, random_state=args.seed)
     except ValueError as exc:
-        importance = None
         print(f"\nno importances: {exc}")
-    else:
-        print()
-        print(importance_table(importance))
+        return None
+    print()
+    print(importance_table(importance))
+    return importance
 
+
+def _save(data, setup, out, run, importance):
+    """Score the best model on the test rows and write the run's files;
+    return the test score and the paths written."""
+    search = setup.search
     test_score = None
     if data.X_test is not None:
         # The scorer of the search, unwrapped from the progress recorder.
         test_score = float(
-            scorer(search.best_estimator_, data.X_test, data.y_test)
+            setup.scorer(search.best_estimator_, data.X_test, data.y_test)
         )
-    n_restored = int(getattr(search, "n_restored_rounds_", 0))
     save_cv_results(search, out / "cv_results.csv")
     joblib.dump(search.best_estimator_, out / "best_model.joblib")
     run.update(
-        seconds=round(elapsed, 2),
-        resumed_rounds=n_restored,
+        resumed_rounds=int(getattr(search, "n_restored_rounds_", 0)),
         best_score=float(search.best_score_),
         test_score=test_score,
         best_params=_short(search.best_params_),
@@ -930,19 +932,70 @@ def tune(args):
         else dict(zip(importance.names, importance.importances)),
     )
     (out / "run.json").write_text(json.dumps(to_jsonable(run), indent=2) + "\n")
-    _forget(checkpoint)  # the run is over: a rerun starts afresh
+    return test_score, [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
 
-    written = [out / "cv_results.csv", out / "run.json", out / "best_model.joblib"]
+
+def _pictures(args, data, setup, importance, out):
+    """Draw the search, the refits' learning curves and the importances;
+    return the paths written."""
+    with threadpool_limits(1):
+        nets = _learning_curves(setup.search, data.X, data.y, data.task, data.columns,
+                                args, setup.max_iter)
+    return _draw(setup.search, importance, nets, out)
+
+
+def tune(args):
+    """Run ``skhp tune`` with parsed arguments; return the exit status."""
+    data = _load(args)
+    setup = _set_up(args, data)
+    search, rungs = setup.search, setup.plan.rungs
+    out = _output_folder(Path(args.output), args.overwrite)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pkl"
+    if args.no_resume:
+        _forget(checkpoint)
+    found = _read_checkpoint(checkpoint)
+    search.set_params(checkpoint=str(checkpoint))
+    print(_header(args, data, setup), flush=True)
+    if found:
+        print(f"Found {checkpoint}, {_done(found, args.n_rounds, len(rungs))}: "
+              "resuming from it if it is of this same run")
+    run = _run_record(args, data, setup)
+    started = time.time()
+    # One BLAS thread per process: the cores go to parallel fits, and OpenBLAS
+    # threads spinning on a busy machine can make a fit 30 times slower.
+    with threadpool_limits(1), _backend(args) as n_jobs:
+        _announce(args, data, setup, n_jobs, found)
+        try:
+            caught = _search_with_checkpoint(args, search, data.X, data.y, checkpoint)
+        except KeyboardInterrupt:
+            return _interrupted(
+                args, search, run, out, checkpoint, time.time() - started, len(rungs)
+            )
+        except UsageError as exc:
+            if str(exc).startswith("every fit failed"):
+                # A rerun would resume only to fail the same way.
+                _forget(checkpoint)
+            raise
+    elapsed = time.time() - started
+    if not np.isfinite(search.best_score_):
+        # Every candidate fitted and none could be scored (the scorer fails
+        # where the constant model of the check before the search did not).
+        _forget(checkpoint)
+        raise UsageError(
+            f"no candidate could be scored with {setup.scoring}: every score is NaN; "
+            "see the warnings above"
+        )
+    importance = _report(args, search, caught, run)
+    run["seconds"] = round(elapsed, 2)
+    test_score, written = _save(data, setup, out, run, importance)
+    _forget(checkpoint)  # the run is over: a rerun starts afresh
     if not args.no_plots:
-        with threadpool_limits(1):
-            nets = _learning_curves(search, X, y, task, columns, args, max_iter)
-        written += _draw(search, importance, nets, out)
+        written += _pictures(args, data, setup, importance, out)
+    n_restored = run["resumed_rounds"]
     if n_restored:
         print(f"\nResumed {n_restored} round{'s' if n_restored > 1 else ''} "
               f"from {checkpoint}.")
-    summary = (
-        f"\nBest {scoring}: {search.best_score_:.4f} in {args.cv}-fold CV"
-    )
+    summary = f"\nBest {setup.scoring}: {search.best_score_:.4f} in {args.cv}-fold CV"
     if test_score is not None:
         summary += f", {test_score:.4f} on the {len(data.y_test)} test samples"
     print(f"{summary}; {elapsed:.0f} s. Wrote:")
