@@ -28,6 +28,7 @@ the wall times are the measurement).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -52,9 +53,13 @@ RESULTS = Path(__file__).parent / "results" / "real_fashion.jsonl"
 ROWS = 20_000
 
 
-def run_cli(seed, *extra):
-    """One ``skhp tune`` command: its wall seconds, test accuracy and run.json."""
-    with tempfile.TemporaryDirectory() as out:
+def run_cli(seed, *extra, keep=None):
+    """One ``skhp tune`` command: its wall seconds, test accuracy and run.json.
+
+    Its output folder is temporary, or ``keep`` (a path, for ``real_cost.py``).
+    """
+    folder = contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory()
+    with folder as out:
         command = [sys.executable, "-m", "skhp", "tune", "--dataset", "fashion-mnist",
                    "--max-samples", str(ROWS), "--seed", str(seed), "--n-jobs", "2",
                    "--no-plots", "--quiet", "--output", out, *extra]
@@ -141,10 +146,12 @@ def _size(row):
     return row.get("n_iter", 60), row.get("n_rounds", 4)
 
 
-def run_seed(seed, n_iter, n_rounds):
+def run_seed(seed, n_iter, n_rounds, keep=None):
     size = ("--n-iter", str(n_iter), "--n-rounds", str(n_rounds))
-    tune_wall, tune_test, run = run_cli(seed, *size)
-    full_wall, full_test, full_run = run_cli(seed, "--no-halving", *size)
+    tune_wall, tune_test, run = run_cli(
+        seed, *size, keep=keep and Path(keep) / f"seed{seed}-tune")
+    full_wall, full_test, full_run = run_cli(
+        seed, "--no-halving", *size, keep=keep and Path(keep) / f"seed{seed}-no-halving")
     max_iter = int(run["search"]["max_iter"])
     optuna_wall, optuna_test, n_trials = run_optuna(seed, tune_wall, max_iter)
     row = {"seed": seed, "max_iter": max_iter, "n_iter": n_iter, "n_rounds": n_rounds,
@@ -197,6 +204,8 @@ def main():
     defaults = build_parser().parse_args(["tune"])
     parser.add_argument("--n-iter", type=int, default=defaults.n_iter)
     parser.add_argument("--n-rounds", type=int, default=defaults.n_rounds)
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="keep the runs' output folders there, for real_cost.py")
     args = parser.parse_args()
     if not args.report:
         done = set()
@@ -205,7 +214,7 @@ def main():
                     for line in RESULTS.read_text().splitlines()}
         for seed in range(args.seeds):
             if (seed, args.n_iter, args.n_rounds) not in done:
-                row = run_seed(seed, args.n_iter, args.n_rounds)
+                row = run_seed(seed, args.n_iter, args.n_rounds, args.keep)
                 with open(RESULTS, "a") as f:
                     f.write(json.dumps(row) + "\n")
     report(args.n_iter, args.n_rounds)

@@ -195,10 +195,11 @@ class CoarseToFineSearchCV(BaseSearchCV):
         measured. None: every rung prunes from the first round, as successive
         halving does. The default, 0.6, is what ``skhp tune`` runs. On the
         learning-curve race of ``benchmarks/curves`` (``docs/search_benchmarks.md``),
-        ``skhp tune``'s default with the sample (60 candidates in 4 rounds)
-        was the lowest or tied on 40 of 48 budget points, the earlier one
-        with a whole first round trained to the top (30 in 3) on 27; at 60
-        candidates, samples of 10 or the whole round did no better than 6.
+        ``skhp tune``'s default with the sample (120 candidates in 8 rounds)
+        was the lowest or tied on 42 of 48 budget points, 60 in 4 rounds on
+        40, the earlier one with a whole first round trained to the top (30
+        in 3) on 27; at 60 candidates, samples of 10 or the whole round did
+        no better than 6.
 
     Attributes
     ----------
