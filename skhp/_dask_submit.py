@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from uuid import uuid4
 
 
-
 class _Patch:
     """The one patch of a class's method shared by nested and concurrent
     users: applied by the first, removed by the last."""

@@ -21,7 +21,9 @@ second) its Spearman against the full epochs is the product of that and
 the sample's Spearman of the second rung. The table gives how often the
 first rung prunes from the third round on: on the sample alone (today), on
 the product where the case arises, and on the mean of the product and the
-sample's own Spearman.
+sample's own Spearman. The 15 are drawn at random from the table, as
+round 0's are; a real later round draws them zoomed, among better networks,
+where rungs rank worse (``race.py --summary``'s top-quarter Spearman).
 
 Run ``python benchmarks/curves/calibration_noise.py`` (seconds).
 """
@@ -86,7 +88,8 @@ def rejudged(val, rungs, top, rng, n=6, round_size=15):
         direct, above = _rho(first[i], full[i]), _rho(second[i], full[i])
         chain = mean = direct >= THRESHOLD
         if not chain and above >= THRESHOLD:  # rejected below a trusted rung
-            more = np.r_[i, rng.choice(len(val), round_size, replace=False)]
+            rest = np.setdiff1d(np.arange(len(val)), i)
+            more = np.r_[i, rng.choice(rest, round_size, replace=False)]
             product = _rho(first[more], second[more]) * above
             chain, mean = product >= THRESHOLD, (product + direct) / 2 >= THRESHOLD
         counts += [direct >= THRESHOLD, chain, mean]

@@ -59,6 +59,8 @@ def run_cli(seed, *extra, keep=None):
     Its output folder is temporary, or ``keep`` (a path, for ``real_cost.py``).
     """
     folder = contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory()
+    if keep:  # a kept folder of an earlier run is replaced, not written beside
+        extra = (*extra, "--overwrite", "--no-resume")
     with folder as out:
         command = [sys.executable, "-m", "skhp", "tune", "--dataset", "fashion-mnist",
                    "--max-samples", str(ROWS), "--seed", str(seed), "--n-jobs", "2",
@@ -148,10 +150,11 @@ def _size(row):
 
 def run_seed(seed, n_iter, n_rounds, keep=None):
     size = ("--n-iter", str(n_iter), "--n-rounds", str(n_rounds))
+    name = f"{n_iter}in{n_rounds}-seed{seed}"
     tune_wall, tune_test, run = run_cli(
-        seed, *size, keep=keep and Path(keep) / f"seed{seed}-tune")
+        seed, *size, keep=keep and Path(keep) / f"{name}-tune")
     full_wall, full_test, full_run = run_cli(
-        seed, "--no-halving", *size, keep=keep and Path(keep) / f"seed{seed}-no-halving")
+        seed, "--no-halving", *size, keep=keep and Path(keep) / f"{name}-no-halving")
     max_iter = int(run["search"]["max_iter"])
     optuna_wall, optuna_test, n_trials = run_optuna(seed, tune_wall, max_iter)
     row = {"seed": seed, "max_iter": max_iter, "n_iter": n_iter, "n_rounds": n_rounds,
@@ -173,15 +176,19 @@ def report(n_iter, n_rounds):
     rows = [json.loads(line) for line in RESULTS.read_text().splitlines()]
     rows = [r for r in rows if _size(r) == (n_iter, n_rounds)]
     print(f"{n_iter} candidates in {n_rounds} rounds\n")
+    if not rows:
+        print("no runs of this size yet")
+        return
     print("| seed | epochs | skhp tune: s, test | --no-halving: s, test | "
           "Optuna TPE + HB at skhp tune's time: test (trials) | time ratio | "
-          "fit-seconds ratio | accuracy gap to --no-halving (points) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "fit-seconds ratio | table-seconds ratio | accuracy gap to --no-halving (points) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         t, f, o = r["skhp tune"], r["--no-halving"], r["Optuna TPE + Hyperband"]
         print(f"| {r['seed']} | {r['max_iter']} | {t['wall']:.0f}, {t['test']:.4f} "
               f"| {f['wall']:.0f}, {f['test']:.4f} | {o['test']:.4f} ({o['trials']}) "
               f"| {t['wall'] / f['wall']:.2f} | {_fit_ratio(r):.2f} "
+              f"| {_fit_ratio(r, 'table_seconds'):.2f} "
               f"| {100 * (t['test'] - f['test']):+.2f} |")
     med = {k: np.median([r[k]["test"] for r in rows]) for k in rows[0] if isinstance(rows[0][k], dict)}
     ratio = np.median([r["skhp tune"]["wall"] / r["--no-halving"]["wall"] for r in rows])
@@ -190,10 +197,11 @@ def report(n_iter, n_rounds):
           f"{np.median([_fit_ratio(r) for r in rows]):.2f}")
 
 
-def _fit_ratio(row):
-    """skhp tune's fit seconds over --no-halving's (nan where not recorded)."""
+def _fit_ratio(row, key="fit_seconds"):
+    """skhp tune's fit (or table) seconds over --no-halving's (nan where not
+    recorded)."""
     t, f = row["skhp tune"], row["--no-halving"]
-    return t.get("fit_seconds", np.nan) / f.get("fit_seconds", np.nan)
+    return t.get(key, np.nan) / f.get(key, np.nan)
 
 
 def main():
