@@ -45,8 +45,24 @@ TABLES = ["digits", "breast-cancer", "wine", "diabetes", "synthetic", "fashion-m
 
 
 def run_one(table_name, method, seed, n_workers, budget):
-    """One method's run: its regret at ``FRACTIONS`` of ``budget``."""
-    return measure(method, METHODS[method], table_name, seed, n_workers, budget)
+    """One method's run: its regret at ``FRACTIONS`` of ``budget``; a
+    "skhp tune" row records the search size it ran."""
+    row = measure(method, METHODS[method], table_name, seed, n_workers, budget)
+    if method == "skhp tune":
+        row["size"] = tune_size()
+    return row
+
+
+def tune_size():
+    """``skhp tune``'s default candidates and rounds, as the command has them."""
+    size = build_parser().parse_args(["tune"])
+    return [size.n_iter, size.n_rounds]
+
+
+def _current(row):
+    """Whether a cached row is of what the method runs today: a "skhp tune"
+    row of another default size is run again (its later row is the one read)."""
+    return row["method"] != "skhp tune" or row.get("size") == tune_size()
 
 
 def measure(name, search, table_name, seed, n_workers, budget):
@@ -75,9 +91,9 @@ def _cache(table_name, n_workers, folder=RESULTS):
 
 def curves_of(rows, method):
     """A method's regret curves in cached ``rows``, by seed (NaN, before its
-    first fit, counted as 1)."""
+    first fit, counted as 1); rows of an earlier default size left out."""
     return {r["seed"]: np.nan_to_num(np.array(r["regret"], dtype=float), nan=1.0)
-            for r in rows if r["method"] == method}
+            for r in rows if r["method"] == method and _current(r)}
 
 
 def budget_of(table_name, n_workers, seeds):
@@ -91,7 +107,7 @@ def race(table_name, methods, seeds, n_workers, n_jobs):
     """Run what the cache lacks for one table and number of workers."""
     path, rows = _cache(table_name, n_workers)
     budget = rows[0]["budget"] if rows else budget_of(table_name, n_workers, range(50))
-    done = {(r["method"], r["seed"]) for r in rows}
+    done = {(r["method"], r["seed"]) for r in rows if _current(r)}
     todo = [(m, s) for m in methods for s in seeds if (m, s) not in done]
     print(f"{table_name}, {n_workers} worker(s): B = {budget:.1f} s simulated, "
           f"{len(todo)} runs to go", flush=True)
@@ -110,9 +126,9 @@ def first_rung_spearman(table):
     score at the first rung ``skhp tune`` runs against the score at the full
     epochs."""
     X, y, split = stand_in_data()
-    size = build_parser().parse_args(["tune"])
+    n_iter, n_rounds = tune_size()
     search = CoarseToFineSearchCV(ReplayMLP(table=table.name, max_iter=table.max_epochs),
-                                  table.space, n_iter=size.n_iter, n_rounds=size.n_rounds,
+                                  table.space, n_iter=n_iter, n_rounds=n_rounds,
                                   resource="max_iter", cv=split)
     rung = search.rung_plan(X, y)[0]
     low, full = table.recorded["val"][:, rung - 1], table.recorded["val"][:, -1]
@@ -183,7 +199,7 @@ def summarize(table_name, n_workers):
     if not rows:
         return None
     rng = np.random.default_rng(0)
-    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    methods = [m for m in METHODS if any(r["method"] == m and _current(r) for r in rows)]
     curves = {m: curves_of(rows, m) for m in methods}
     at_b = int(np.flatnonzero(FRACTIONS == 1.0)[0])
     target = np.median([c[at_b] for c in curves["random search"].values()])
