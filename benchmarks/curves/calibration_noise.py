@@ -44,15 +44,20 @@ from skhp.model_selection._resources import rung_resources  # noqa: E402
 THRESHOLD, SIZES, DRAWS = 0.6, (6, 10, 15), 2000
 
 
+def _rho(a, b):
+    """Spearman of ``a`` and ``b``; -1 for a constant sample (no ranking)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant sample: no correlation
+        rho = spearmanr(a, b).statistic
+    return rho if np.isfinite(rho) else -1.0
+
+
 def agreement(val, rung, top, n, rng):
     """The share of ``n``-network samples whose Spearman reaches THRESHOLD."""
     hits = 0
     for _ in range(DRAWS):
         i = rng.choice(len(val), n, replace=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a constant sample: no correlation
-            rho = spearmanr(val[i, rung - 1], val[i, top - 1]).statistic
-        hits += bool(rho >= THRESHOLD)
+        hits += bool(_rho(val[i, rung - 1], val[i, top - 1]) >= THRESHOLD)
     return hits / DRAWS
 
 
@@ -69,13 +74,6 @@ def main():
             shares = [agreement(val, rung, top, n, rng) for n in SIZES]
             print(f"| {name} | {rung} | {rho:.2f} | "
                   + " | ".join(f"{s:.0%}" for s in shares) + " |")
-
-
-def _rho(a, b):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a constant sample: no correlation
-        rho = spearmanr(a, b).statistic
-    return rho if np.isfinite(rho) else -1.0
 
 
 def rejudged(val, rungs, top, rng, n=6, round_size=15):

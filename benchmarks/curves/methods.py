@@ -11,6 +11,7 @@ for the next trial, as their parallel modes do. Open-ended methods start no
 trial after ``horizon``.
 """
 
+import functools
 import heapq
 import tempfile
 import warnings
@@ -67,14 +68,22 @@ def coarse_to_fine(table, seed, n_workers, horizon, **params):
         _replay(table), table.space, cv=split, refit=False, random_state=seed, **params))
 
 
+@functools.cache
+def tune_size():
+    """``skhp tune``'s default ``(n_iter, n_rounds)``, read from the command's
+    own parser: the one place the benchmarks take it from."""
+    size = build_parser().parse_args(["tune"])
+    return size.n_iter, size.n_rounds
+
+
 def skhp_tune(table, seed, n_workers, horizon):
     """What ``skhp tune`` runs by default: 120 candidates in 8 rounds, rungs
     over the epochs (a calibration sample of round 0 trained to the top, the
     rest pruned; later rounds prune where the sample showed the rungs rank
     well). The sizes are the command's own defaults."""
-    size = build_parser().parse_args(["tune"])
-    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=size.n_iter,
-                          n_rounds=size.n_rounds, resource="max_iter")
+    n_iter, n_rounds = tune_size()
+    return coarse_to_fine(table, seed, n_workers, horizon, n_iter=n_iter,
+                          n_rounds=n_rounds, resource="max_iter")
 
 
 def coarse_to_fine_rungs(table, seed, n_workers, horizon):

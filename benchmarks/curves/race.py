@@ -31,10 +31,8 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from methods import METHODS, CoarseToFineSearchCV, random_search  # noqa: E402
+from methods import METHODS, CoarseToFineSearchCV, random_search, tune_size  # noqa: E402
 from replay import ReplayMLP, incumbent_curve, load_table, stand_in_data  # noqa: E402
-
-from skhp.cli._args import build_parser  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "race"
 PICTURES = Path(__file__).parents[2] / "docs" / "_static" / "curves"
@@ -49,20 +47,14 @@ def run_one(table_name, method, seed, n_workers, budget):
     "skhp tune" row records the search size it ran."""
     row = measure(method, METHODS[method], table_name, seed, n_workers, budget)
     if method == "skhp tune":
-        row["size"] = tune_size()
+        row["size"] = list(tune_size())
     return row
-
-
-def tune_size():
-    """``skhp tune``'s default candidates and rounds, as the command has them."""
-    size = build_parser().parse_args(["tune"])
-    return [size.n_iter, size.n_rounds]
 
 
 def _current(row):
     """Whether a cached row is of what the method runs today: a "skhp tune"
     row of another default size is run again (its later row is the one read)."""
-    return row["method"] != "skhp tune" or row.get("size") == tune_size()
+    return row["method"] != "skhp tune" or row.get("size") == list(tune_size())
 
 
 def measure(name, search, table_name, seed, n_workers, budget):

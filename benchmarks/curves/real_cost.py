@@ -82,19 +82,16 @@ def replay_ratios(n_seeds, table_name="fashion-mnist"):
     import warnings
 
     from joblib import Parallel, delayed
-    from methods import coarse_to_fine, skhp_tune
+    from methods import coarse_to_fine, skhp_tune, tune_size
 
-    from skhp.cli._args import build_parser
-
-    size = build_parser().parse_args(["tune"])  # --no-halving's, as skhp tune's
+    n_iter, n_rounds = tune_size()  # --no-halving's, as skhp tune's
 
     def one(seed):
         table = load_table(table_name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tune = skhp_tune(table, seed, 1, None)
-            full = coarse_to_fine(table, seed, 1, None, n_iter=size.n_iter,
-                                  n_rounds=size.n_rounds)
+            full = coarse_to_fine(table, seed, 1, None, n_iter=n_iter, n_rounds=n_rounds)
         return sum(f.cost for f in tune) / sum(f.cost for f in full)
 
     return np.array(Parallel(n_jobs=2)(delayed(one)(s) for s in range(n_seeds)))

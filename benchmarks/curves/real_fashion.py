@@ -43,11 +43,9 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 sys.path.insert(0, os.path.dirname(__file__))
-from methods import _optuna_params  # noqa: E402
+from methods import _optuna_params, tune_size  # noqa: E402
 from real_cost import fit_rows  # noqa: E402
 from replay import load_table  # noqa: E402
-
-from skhp.cli._args import build_parser  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "real_fashion.jsonl"
 ROWS = 20_000
@@ -209,17 +207,17 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--report", action="store_true")
     # skhp tune's defaults unless given: both runs and the rows are of this size
-    defaults = build_parser().parse_args(["tune"])
-    parser.add_argument("--n-iter", type=int, default=defaults.n_iter)
-    parser.add_argument("--n-rounds", type=int, default=defaults.n_rounds)
+    n_iter, n_rounds = tune_size()
+    parser.add_argument("--n-iter", type=int, default=n_iter)
+    parser.add_argument("--n-rounds", type=int, default=n_rounds)
     parser.add_argument("--keep", metavar="FOLDER",
                         help="keep the runs' output folders there, for real_cost.py")
     args = parser.parse_args()
     if not args.report:
         done = set()
         if RESULTS.exists():
-            done = {(json.loads(line)["seed"], *_size(json.loads(line)))
-                    for line in RESULTS.read_text().splitlines()}
+            done = {(r["seed"], *_size(r))
+                    for r in map(json.loads, RESULTS.read_text().splitlines())}
         for seed in range(args.seeds):
             if (seed, args.n_iter, args.n_rounds) not in done:
                 row = run_seed(seed, args.n_iter, args.n_rounds, args.keep)
