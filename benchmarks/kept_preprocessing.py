@@ -63,11 +63,8 @@ def main():
     print("| BLAS threads | refitted scaler, ms | kept scaler, ms | kept / refitted |")
     print("|---|---|---|---|")
     for label, limit in (("1", 1), ("default", None)):
-        if limit is None:
+        with threadpool_limits(limit):  # None: the default threads, untouched
             ms = measure(X, y)
-        else:
-            with threadpool_limits(limit):
-                ms = measure(X, y)
         print(f"| {label} | {ms[False]:.0f} | {ms[True]:.0f} | {ms[True] / ms[False]:.2f} |")
 
 

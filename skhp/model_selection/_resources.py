@@ -393,7 +393,7 @@ def _fitted_steps_kept(model, parameters):
     A continued fit is on the same training fold with the same candidate, so
     refitting the preprocessing gives the same transform at best (keeping
     the scaler makes one more epoch of a 128-unit network on a Fashion-MNIST
-    fold 0.78 as long at one BLAS thread, 0.76 at the default threads:
+    fold 0.78-0.84 as long at one BLAS thread, 0.74-0.76 at the default threads:
     ``benchmarks/kept_preprocessing.py``) and, for a randomized one without a seed,
     moves the features under the network it feeds. The steps are put back
     as they were on the way out.
