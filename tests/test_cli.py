@@ -387,6 +387,20 @@ def test_default_epochs_shrink_on_large_data(n_train, epochs):
     assert _max_iter(args, n_train) == 7
 
 
+def test_docs_name_the_default_search_size():
+    """The README's and the command-line page's first example say how many
+    candidates in how many rounds a bare ``skhp tune`` runs: what the parser
+    gives, which ``benchmarks/curves`` raced as the default."""
+    from skhp.cli._args import build_parser
+
+    args = build_parser().parse_args(["tune"])
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text()
+    cli = (root / "docs" / "cli.rst").read_text()
+    assert f"# digits, {args.n_iter} candidates in {args.n_rounds} rounds" in readme
+    assert f"# digits, {args.n_iter} candidates, {args.n_rounds} rounds" in cli
+
+
 def test_halving_tables_rank_full_epoch_candidates_without_the_resource(
     tmp_path, capsys, monkeypatch
 ):
