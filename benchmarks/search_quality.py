@@ -140,6 +140,17 @@ class Surface(BaseEstimator):
         return -(value + _fidelity_error(params, self.n_resource, TASKS[self.task].get("scale", 1.0)))
 
 
+def set_scales():
+    """Scale of each surface's low-fidelity error: half the spread of the
+    surface under random search (200 points, seed 0)."""
+    for task in TASKS:
+        rng = np.random.default_rng(0)
+        values = [TASKS[task]["f"]({k: (d.rvs(random_state=rng) if hasattr(d, "rvs")
+                                        else d[rng.integers(len(d))])
+                                    for k, d in TASKS[task]["space"].items()}) for _ in range(200)]
+        TASKS[task]["scale"] = 0.5 * float(np.std(values))
+
+
 X_DUMMY, Y_DUMMY = np.zeros((4, 1)), np.zeros(4)
 ONE_SPLIT = [(np.arange(2), np.arange(2, 4))]
 
@@ -301,14 +312,7 @@ def main():
     seeds = range(args.seeds)
     warnings.filterwarnings("ignore")
 
-    # Scale of the low-fidelity error: the spread of the surface under random search.
-    for task in TASKS:
-        rng = np.random.default_rng(0)
-        values = [TASKS[task]["f"]({k: (d.rvs(random_state=rng) if hasattr(d, "rvs")
-                                        else d[rng.integers(len(d))])
-                                    for k, d in TASKS[task]["space"].items()}) for _ in range(200)]
-        TASKS[task]["scale"] = 0.5 * float(np.std(values))
-
+    set_scales()
     if args.variants:
         print(f"Zoom designs, median regret at {BUDGET} candidates over {args.seeds} seeds "
               "(ratio to random search in brackets)\n")

@@ -188,7 +188,9 @@ class SearchProgress:
         self._n_rounds = self.n_rounds
         if self._n_rounds is None:
             # A guess until the search context says how many rounds it runs.
-            self._n_rounds = getattr(estimator, "n_rounds", None)
+            # ("auto" rounds are counted once the search says how many)
+            n_rounds = getattr(estimator, "n_rounds", None)
+            self._n_rounds = n_rounds if isinstance(n_rounds, int) else None
         self._interval = self.min_interval
         if self._interval is None:
             self._interval = 0.5 if self._isatty() else 10.0

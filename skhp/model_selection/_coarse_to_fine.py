@@ -35,7 +35,7 @@ from ._rounds import _rank_rows_by_rung, zoom_column
 from ._search_run import SearchRun
 from ._sharing import shared_with_workers
 from ._space import _ENUMERATE_LIMIT, SearchSpace
-from ._zoom import ZoomSampler, region_unit_bounds, round_sizes
+from ._zoom import ZoomSampler, region_unit_bounds, resolve_rounds
 
 
 class CoarseToFineSearchCV(BaseSearchCV):
@@ -68,8 +68,12 @@ class CoarseToFineSearchCV(BaseSearchCV):
         Number of candidates over all rounds. Fewer are evaluated, with a
         warning, only when the space runs out of distinct candidates.
 
-    n_rounds : int, default=6
+    n_rounds : int or "auto", default="auto"
         Number of rounds. Round 0 gets the remainder of ``n_iter / n_rounds``.
+        ``"auto"``: rounds of 5 candidates (``n_iter // 5`` rounds, 12 at the
+        default ``n_iter``) without a ``resource``, where more and smaller
+        zoom steps find better candidates at one worker; 6 rounds with a
+        ``resource``, so that each rung has candidates to halve.
 
     elite_fraction : float in (0, 1], default=0.15
         Share of the valid candidates so far that later rounds zoom around.
@@ -78,9 +82,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
         Share of each later round that keeps sampling the whole space. ``1.0``
         makes the search a quasi-random search.
 
-    zoom_factor : float in (0, 1], default=0.7
+    zoom_factor : float in (0, 1] or "auto", default="auto"
         Width of the zoomed regions in round ``r``, relative to the whole range
         of each parameter's quantile space, is ``zoom_factor ** r``.
+        ``"auto"``: with ``n_rounds="auto"``, the factor that makes the last
+        round as narrow as round 5 at 0.7 (``0.7 ** 5``, about a sixth of each
+        range; 0.85 over 12 rounds, 0.7 over 6); with a number of rounds
+        given, 0.7.
 
     max_regions : int, default=3
         Most promising regions zoomed into at once.
@@ -312,10 +320,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         **BaseSearchCV._parameter_constraints,
         "param_distributions": [dict, list],
         "n_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "n_rounds": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "elite_fraction": [Interval(Real, 0, 1, closed="right")],
         "explore_fraction": [Interval(Real, 0, 1, closed="both")],
-        "zoom_factor": [Interval(Real, 0, 1, closed="right")],
+        "zoom_factor": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
         "max_regions": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -343,10 +351,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         param_distributions,
         *,
         n_iter=60,
-        n_rounds=6,
+        n_rounds="auto",
         elite_fraction=0.15,
         explore_fraction=0.1,
-        zoom_factor=0.7,
+        zoom_factor="auto",
         max_regions=3,
         scoring=None,
         n_jobs=None,
@@ -483,7 +491,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ``cv`` is BaseSearchCV's checked cv, in which a generator of splits has
         already become a list (checking ``self.cv`` again would use it up).
         """
-        if len(round_sizes(self.n_iter, self.n_rounds)) < 2:
+        if len(self._rounds()[0]) < 2:
             return  # one round: split is called once
         if not _yields_constant_splits(cv):
             raise ValueError(
@@ -540,7 +548,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         """
         self._validate_params()
         space = SearchSpace(self.param_distributions)
-        sizes = round_sizes(self.n_iter, self.n_rounds)
+        sizes = self._rounds()[0]
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, groups)
         schedule = self._resource_schedule(space, sizes, X, y, n_splits)
@@ -595,7 +603,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         # Before any fit: BaseSearchCV calls this once it has checked cv.
         self._check_cv_gives_constant_splits(checked_cv(self))
         space = SearchSpace(self.param_distributions)
-        sizes = round_sizes(self.n_iter, self.n_rounds)
+        sizes = self._rounds()[0]
         X, y, _ = self._fit_inputs
         schedule = self._resource_schedule(space, sizes, X, y, self.n_splits_)
         self._warn_if_rungs_cannot_prune(schedule, sizes)
@@ -749,16 +757,24 @@ class CoarseToFineSearchCV(BaseSearchCV):
                 break
         return seeds
 
+    def _rounds(self):
+        """The candidates of each round and the zoom factor, "auto" resolved
+        (:func:`~skhp.model_selection._zoom.resolve_rounds`)."""
+        return resolve_rounds(self.n_iter, self.n_rounds, self.zoom_factor, self.resource)
+
     def _fingerprint(self, rng_fingerprint, seeds):
         X, y, params = self._fit_inputs
+        sizes, zoom_factor = self._rounds()
         return _checkpoint.fingerprint(
             estimator=joblib.hash(self.estimator),
             space=_checkpoint.describe_space(self.param_distributions),
-            budget=(self.n_iter, self.n_rounds),
+            # "auto" as it resolves: a default search with a resource keeps
+            # the fingerprint of the 6 rounds at 0.7 it ran before "auto"
+            budget=(self.n_iter, self.n_rounds if self.n_rounds != "auto" else len(sizes)),
             resource=(self.resource, self.min_resources, self.max_resources, self.factor)
             # (checkpoints written before the calibration existed stay valid)
             + (() if self.min_rank_correlation is None else (self.min_rank_correlation,)),
-            zoom=(self.elite_fraction, self.explore_fraction, self.zoom_factor, self.max_regions),
+            zoom=(self.elite_fraction, self.explore_fraction, zoom_factor, self.max_regions),
             random_state=rng_fingerprint,
             scoring=joblib.hash(self.scoring),
             refit=self.refit if isinstance(self.refit, (bool, str)) else joblib.hash(self.refit),

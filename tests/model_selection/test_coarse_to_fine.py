@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhp import CoarseToFineSearchCV, layer_sizes, loguniform, loguniform_int, reverse_loguniform
+from skhp.model_selection._zoom import resolve_rounds
 from tests._warnings import expects_failed_fits
 
 X0, Y0 = np.zeros((6, 1)), np.zeros(6)
@@ -92,6 +93,34 @@ def test_budget_rounds_and_round_column():
             assert 1e-6 <= low <= reg["center"]["lr"] <= high <= 1.0
 
 
+@pytest.mark.parametrize(
+    "params, sizes, zoom",
+    [
+        ({}, [5] * 12, 0.7 ** (5 / 11)),  # rounds of 5, the last 0.7 ** 5 wide
+        ({"n_iter": 23}, [8, 5, 5, 5], 0.7 ** (5 / 3)),
+        ({"n_iter": 7}, [7], None),  # too few for two rounds of 5
+        ({"n_rounds": 4}, [15] * 4, 0.7),  # rounds given: 0.7 per round
+        ({"zoom_factor": 0.9}, [5] * 12, 0.9),
+    ],
+)
+def test_auto_rounds_narrow_to_the_same_last_width(params, sizes, zoom):
+    s = search(SPACE, **params).fit(X0, Y0)
+    assert s.n_candidates_ == sizes and s.n_rounds_ == len(sizes)
+    zoomed = [r for r in s.rounds_ if r["regions"]]
+    assert len(zoomed) == len(sizes) - 1
+    for r in zoomed:
+        assert r["width"] == pytest.approx(zoom ** r["round"])
+
+
+def test_auto_rounds_with_a_resource_are_six_at_0_7():
+    # with a resource, "auto" is the search the rung race measured, and
+    # checkpoints written before "auto" existed keep their fingerprint
+    assert resolve_rounds(60, "auto", "auto", "max_iter") == ([10] * 6, 0.7)
+    assert resolve_rounds(60, "auto", 0.5, "max_iter") == ([10] * 6, 0.5)
+    # skhp tune's rounds, given: 0.7 as before
+    assert resolve_rounds(120, 8, "auto", "max_iter") == ([15] * 8, 0.7)
+
+
 def test_first_round_is_low_discrepancy_in_log_space():
     s = search({"lr": loguniform(1e-8, 1.0)}, n_iter=32, n_rounds=1).fit(X0, Y0)
     lr = np.array([p["lr"] for p in s.cv_results_["params"]])
@@ -120,7 +149,10 @@ def test_zoom_concentrates_around_optimum_in_log_space():
 
 
 def test_several_regions_stay_alive():
-    s = search({"x": stats.uniform(0, 1), "two_basins": [True]}, n_iter=50).fit(X0, Y0)
+    # Rounds of 10: regions need elites, and rounds of 5 (n_rounds="auto")
+    # have one or two in their first rounds, so they zoom on one basin.
+    s = search({"x": stats.uniform(0, 1), "two_basins": [True]}, n_iter=50,
+               n_rounds=5).fit(X0, Y0)
     assert max(len(r["regions"]) for r in s.rounds_) >= 2
     x = np.array([p["x"] for p in s.cv_results_["params"]])
     zoomed = s.cv_results_["round"] >= 1

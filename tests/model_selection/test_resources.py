@@ -277,6 +277,20 @@ def test_resume_from_a_checkpoint_written_mid_round(tmp_path, monkeypatch,
     assert resumed.best_params_ == full.best_params_
 
 
+def test_a_default_search_resumes_a_checkpoint_of_six_rounds_at_0_7(tmp_path):
+    # n_rounds and zoom_factor default to "auto", which with a resource are
+    # the 6 rounds at 0.7 that were the defaults before it
+    path = tmp_path / "search.ckpt"
+    given = search(n_rounds=6, zoom_factor=0.7, checkpoint=path).fit(X, Y)
+    kw = dict(n_iter=18, cv=CV, random_state=0, resource="max_iter",
+              min_rank_correlation=None, checkpoint=path)
+    resumed = CoarseToFineSearchCV(net(), SPACE, **kw).fit(X, Y)
+    # (a finished search runs its last rung again, for BaseSearchCV; a
+    # fingerprint that differed would restore nothing)
+    assert resumed.n_restored_rounds_ == 5
+    assert list(resumed.cv_results_["params"]) == list(given.cv_results_["params"])
+
+
 def test_n_samples_resource_subsamples_the_folds():
     from sklearn.linear_model import LogisticRegression
 
