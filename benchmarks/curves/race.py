@@ -43,18 +43,34 @@ TABLES = ["digits", "breast-cancer", "wine", "diabetes", "synthetic", "fashion-m
 
 
 def run_one(table_name, method, seed, n_workers, budget):
-    """One method's run: its regret at ``FRACTIONS`` of ``budget``; a
-    "skhp tune" row records the search size it ran."""
+    """One method's run: its regret at ``FRACTIONS`` of ``budget``; a row of
+    a method whose defaults may change records the search size it ran."""
     row = measure(method, METHODS[method], table_name, seed, n_workers, budget)
-    if method == "skhp tune":
-        row["size"] = list(tune_size())
+    if method in SIZES:
+        row["size"] = SIZES[method]()
     return row
 
 
+def _c2f_size(resource):
+    """CoarseToFineSearchCV's default candidates, rounds and zoom factor."""
+    search = CoarseToFineSearchCV(None, {}, resource=resource)
+    sizes, zoom_factor = search._rounds()
+    return [search.n_iter, len(sizes), round(zoom_factor, 6)]
+
+
+# The search size of the methods that run a default: a cached row of another
+# size is run again (its later row is the one read).
+SIZES = {
+    "skhp tune": lambda: list(tune_size()),
+    "CoarseToFineSearchCV": lambda: _c2f_size(None),
+    "CoarseToFineSearchCV, rungs": lambda: _c2f_size("max_iter"),
+}
+
+
 def _current(row):
-    """Whether a cached row is of what the method runs today: a "skhp tune"
-    row of another default size is run again (its later row is the one read)."""
-    return row["method"] != "skhp tune" or row.get("size") == list(tune_size())
+    """Whether a cached row is of what the method runs today."""
+    size = SIZES.get(row["method"])
+    return size is None or row.get("size") == size()
 
 
 def measure(name, search, table_name, seed, n_workers, budget):
