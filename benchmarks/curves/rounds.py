@@ -24,6 +24,9 @@ from methods import coarse_to_fine, optuna_tpe  # noqa: E402
 from race import TABLES  # noqa: E402
 from replay import load_table  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from search_rounds import ratio_interval  # noqa: E402
+
 
 def regret(name, n_rounds, seed):
     """Final regret of one run (``n_rounds=None``: Optuna's TPE; "auto":
@@ -54,6 +57,20 @@ def main():
         cells = [np.median([r for (tt, vv, _), r in zip(runs, out) if tt == t and vv == v])
                  for v in variants]
         print(f"| {t} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
+    print("\nThe default's median regret over each other's, [95% paired-bootstrap "
+          "interval] (seeds resampled together)\n")
+    print("| table | " + " | ".join(f"default / {v} rounds" for v in args.rounds)
+          + " | default / Optuna TPE |")
+    print("|---|" + "---|" * (len(variants) - 1))
+    for t in args.tables:
+        regrets = {v: np.array([r for (tt, vv, _), r in zip(runs, out) if tt == t and vv == v])
+                   for v in variants}
+        cells = []
+        for v in args.rounds + [None]:
+            lo, hi = ratio_interval(regrets["auto"], regrets[v])
+            ratio = np.median(regrets["auto"]) / np.median(regrets[v])
+            cells.append(f"{ratio:.2f} [{lo:.2f}, {hi:.2f}]")
+        print(f"| {t} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
