@@ -70,10 +70,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     n_rounds : int or "auto", default="auto"
         Number of rounds. Round 0 gets the remainder of ``n_iter / n_rounds``.
-        ``"auto"``: rounds of 5 candidates (``n_iter // 5`` rounds, 12 at the
-        default ``n_iter``) without a ``resource``, where more and smaller
-        zoom steps find better candidates at one worker; 6 rounds with a
-        ``resource``, so that each rung has candidates to halve.
+        ``"auto"``: without a ``resource``, rounds of 5 candidates
+        (``n_iter // 5`` rounds, 12 at the default ``n_iter``), where more and
+        smaller zoom steps find better candidates, but at least 6 rounds; 6
+        rounds with a ``resource``, so that each rung has candidates to halve.
 
     elite_fraction : float in (0, 1], default=0.15
         Share of the valid candidates so far that later rounds zoom around.

@@ -103,11 +103,12 @@ def round_sizes(n_iter, n_rounds):
 # ``n_rounds="auto"``: rounds of 5 candidates without a resource, where more,
 # smaller zoom steps over the same candidates lower the regret (on hartmann6
 # 0.86x Optuna TPE's median against 1.72x for 6 rounds of 10, 100 seeds:
-# benchmarks/search_rounds.py); 6 rounds with one, so that each rung has
-# candidates to halve. The zoom of "auto" rounds narrows to the width 6 rounds
-# at ZOOM_FACTOR reach, 0.7 ** 5 of each range, whatever their number.
+# benchmarks/search_rounds.py), but never fewer than 6 rounds (fewer, at
+# n_iter=20, zoom too fast and lost); 6 rounds with a resource, so that each
+# rung has candidates to halve. The zoom of "auto" rounds narrows to the width
+# 6 rounds at ZOOM_FACTOR reach, 0.7 ** 5 of each range, whatever their number.
 AUTO_ROUND_SIZE = 5
-AUTO_ROUNDS_WITH_RESOURCE = 6
+AUTO_ROUNDS = 6
 ZOOM_FACTOR = 0.7
 
 
@@ -119,7 +120,7 @@ def resolve_rounds(n_iter, n_rounds, zoom_factor, resource):
     n_iter : int
     n_rounds : int or "auto"
         ``"auto"``: rounds of ``AUTO_ROUND_SIZE`` candidates without a
-        resource, ``AUTO_ROUNDS_WITH_RESOURCE`` rounds with one.
+        resource, but at least ``AUTO_ROUNDS``; ``AUTO_ROUNDS`` with one.
     zoom_factor : float or "auto"
         ``"auto"``: with ``n_rounds="auto"``, the factor whose last round is
         as narrow as round 5 at ``ZOOM_FACTOR``; with a number of rounds
@@ -134,14 +135,14 @@ def resolve_rounds(n_iter, n_rounds, zoom_factor, resource):
     """
     auto = n_rounds == "auto"
     if auto:
-        n_rounds = (AUTO_ROUNDS_WITH_RESOURCE if resource is not None
-                    else max(1, n_iter // AUTO_ROUND_SIZE))
-    sizes = round_sizes(n_iter, n_rounds)
+        n_rounds = AUTO_ROUNDS
+        if resource is None:
+            n_rounds = max(AUTO_ROUNDS, n_iter // AUTO_ROUND_SIZE)
     if zoom_factor == "auto":
         zoom_factor = ZOOM_FACTOR
-        if auto and len(sizes) > 1:
-            zoom_factor = ZOOM_FACTOR ** ((AUTO_ROUNDS_WITH_RESOURCE - 1) / (len(sizes) - 1))
-    return sizes, zoom_factor
+        if auto:  # at least AUTO_ROUNDS: 0.7 unless there are more
+            zoom_factor = ZOOM_FACTOR ** ((AUTO_ROUNDS - 1) / (n_rounds - 1))
+    return round_sizes(n_iter, n_rounds), zoom_factor
 
 
 def _reflect(u):

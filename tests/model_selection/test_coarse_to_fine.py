@@ -97,8 +97,8 @@ def test_budget_rounds_and_round_column():
     "params, sizes, zoom",
     [
         ({}, [5] * 12, 0.7 ** (5 / 11)),  # rounds of 5, the last 0.7 ** 5 wide
-        ({"n_iter": 23}, [8, 5, 5, 5], 0.7 ** (5 / 3)),
-        ({"n_iter": 7}, [7], None),  # too few for two rounds of 5
+        ({"n_iter": 37}, [7] + [5] * 6, 0.7 ** (5 / 6)),
+        ({"n_iter": 23}, [8] + [3] * 5, 0.7),  # never fewer than 6 rounds
         ({"n_rounds": 4}, [15] * 4, 0.7),  # rounds given: 0.7 per round
         ({"zoom_factor": 0.9}, [5] * 12, 0.9),
     ],
