@@ -11,7 +11,8 @@ seed against TPE, and prints each variant's median regret and its ratio to
 TPE's with a 95% paired-bootstrap interval (seeds resampled together).
 
 Run ``python benchmarks/search_rounds.py [--rounds 6 12 15 20] [--seeds 100]
-[--tasks hartmann6] [--n-jobs 2]``.
+[--tasks hartmann6] [--n-iter 60] [--n-jobs 2]`` (``--n-iter 20 --rounds 4
+6`` and ``--n-iter 120 --rounds 6 24`` are the docs' other sizes).
 """
 
 import argparse
@@ -33,10 +34,12 @@ def same_last_width(n_rounds):
     return DEFAULT_ZOOM ** ((DEFAULT_ROUNDS - 1) / (n_rounds - 1))
 
 
-def one_run(task, n_rounds, seed):
-    """Regret of one run; ``n_rounds=None`` is Optuna's TPE."""
+def one_run(task, n_rounds, seed, n_iter):
+    """Regret of one run of ``n_iter`` candidates; ``n_rounds=None`` is
+    Optuna's TPE."""
     warnings.filterwarnings("ignore")
     sq.set_scales()
+    sq.BUDGET = n_iter
     with threadpool_limits(1):
         if n_rounds is None:
             return sq.run_tpe(task, seed)
@@ -57,15 +60,16 @@ def main():
     parser.add_argument("--rounds", nargs="*", type=int, default=[6, 12, 15, 20])
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--tasks", nargs="*", default=list(sq.TASKS))
+    parser.add_argument("--n-iter", type=int, default=sq.BUDGET)
     parser.add_argument("--n-jobs", type=int, default=2)
     args = parser.parse_args()
     variants = [None] + args.rounds
     runs = [(t, v, s) for t in args.tasks for v in variants for s in range(args.seeds)]
-    out = Parallel(n_jobs=args.n_jobs)(delayed(one_run)(*run) for run in runs)
+    out = Parallel(n_jobs=args.n_jobs)(delayed(one_run)(*run, args.n_iter) for run in runs)
     regrets = {}
     for (t, v, _), r in zip(runs, out):
         regrets.setdefault((t, v), []).append(r)
-    print(f"Median regret at {sq.BUDGET} candidates over {args.seeds} seeds; "
+    print(f"Median regret at {args.n_iter} candidates over {args.seeds} seeds; "
           "ratio to TPE's median [95% paired-bootstrap interval]\n")
     print("| task | Optuna TPE | " + " | ".join(
         f"{k} rounds (zoom {same_last_width(k):.3f})" for k in args.rounds) + " |")
