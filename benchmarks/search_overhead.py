@@ -80,8 +80,8 @@ def free_estimator_table(args):
     X, y = np.zeros((10, 1)), np.zeros(10)
     with threadpool_limits(1):
         c2f, rand, pair_ratio = alternate(
-            lambda: CoarseToFineSearchCV(Free(), SPACE, n_iter=args.n_iter, cv=2,
-                                         random_state=0).fit(X, y),
+            lambda: CoarseToFineSearchCV(Free(), SPACE, n_iter=args.n_iter, n_rounds=6,
+                                         cv=2, random_state=0).fit(X, y),
             lambda: RandomizedSearchCV(Free(), SPACE, n_iter=args.n_iter, cv=2,
                                        random_state=0).fit(X, y),
             args.repeats, pairs=True,
@@ -140,8 +140,10 @@ def main():
     def run(cls, workload, n_jobs, task_seconds):
         """A search to time; each fit appends its fit and score times, summed."""
         estimator, space, X, y = workloads[workload]
+        # the tables' 6 rounds (the default before n_rounds="auto")
+        rounds = {"n_rounds": 6} if cls is CoarseToFineSearchCV else {}
         search = cls(estimator, space, n_iter=args.real_n_iter, cv=cv, n_jobs=n_jobs,
-                     random_state=0, refit=False)
+                     random_state=0, refit=False, **rounds)
 
         def fit():
             search.fit(X, y)
