@@ -54,8 +54,8 @@ def run_one(table_name, method, seed, n_workers, budget):
 def _c2f_size(resource):
     """CoarseToFineSearchCV's default candidates, rounds and zoom factor."""
     search = CoarseToFineSearchCV(None, {}, resource=resource)
-    sizes, zoom_factor = search._rounds()
-    return [search.n_iter, len(sizes), round(zoom_factor, 6)]
+    rounds = search._rounds()
+    return [search.n_iter, len(rounds.sizes), round(rounds.zoom_factor, 6)]
 
 
 # The search size of the methods that run a default: a cached row of another

@@ -491,7 +491,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ``cv`` is BaseSearchCV's checked cv, in which a generator of splits has
         already become a list (checking ``self.cv`` again would use it up).
         """
-        if len(self._rounds()[0]) < 2:
+        if len(self._rounds().sizes) < 2:
             return  # one round: split is called once
         if not _yields_constant_splits(cv):
             raise ValueError(
@@ -548,7 +548,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         """
         self._validate_params()
         space = SearchSpace(self.param_distributions)
-        sizes = self._rounds()[0]
+        sizes = self._rounds().sizes
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, groups)
         schedule = self._resource_schedule(space, sizes, X, y, n_splits)
@@ -603,7 +603,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
         # Before any fit: BaseSearchCV calls this once it has checked cv.
         self._check_cv_gives_constant_splits(checked_cv(self))
         space = SearchSpace(self.param_distributions)
-        sizes = self._rounds()[0]
+        sizes = self._rounds().sizes
         X, y, _ = self._fit_inputs
         schedule = self._resource_schedule(space, sizes, X, y, self.n_splits_)
         self._warn_if_rungs_cannot_prune(schedule, sizes)
@@ -758,23 +758,25 @@ class CoarseToFineSearchCV(BaseSearchCV):
         return seeds
 
     def _rounds(self):
-        """The candidates of each round and the zoom factor, "auto" resolved
-        (:func:`~skhp.model_selection._zoom.resolve_rounds`)."""
+        """The number of rounds, the candidates of each and the zoom factor,
+        "auto" resolved (:func:`~skhp.model_selection._zoom.resolve_rounds`)."""
         return resolve_rounds(self.n_iter, self.n_rounds, self.zoom_factor, self.resource)
 
     def _fingerprint(self, rng_fingerprint, seeds):
         X, y, params = self._fit_inputs
-        sizes, zoom_factor = self._rounds()
+        rounds = self._rounds()
         return _checkpoint.fingerprint(
             estimator=joblib.hash(self.estimator),
             space=_checkpoint.describe_space(self.param_distributions),
-            # "auto" as it resolves: a default search with a resource keeps
-            # the fingerprint of the 6 rounds at 0.7 it ran before "auto"
-            budget=(self.n_iter, self.n_rounds if self.n_rounds != "auto" else len(sizes)),
+            # "auto" as it resolves: a default search of 34 candidates or
+            # fewer, or with a resource, keeps the fingerprint of the 6
+            # rounds at 0.7 it ran before "auto"
+            budget=(self.n_iter, rounds.n_rounds),
             resource=(self.resource, self.min_resources, self.max_resources, self.factor)
             # (checkpoints written before the calibration existed stay valid)
             + (() if self.min_rank_correlation is None else (self.min_rank_correlation,)),
-            zoom=(self.elite_fraction, self.explore_fraction, zoom_factor, self.max_regions),
+            zoom=(self.elite_fraction, self.explore_fraction, rounds.zoom_factor,
+                  self.max_regions),
             random_state=rng_fingerprint,
             scoring=joblib.hash(self.scoring),
             refit=self.refit if isinstance(self.refit, (bool, str)) else joblib.hash(self.refit),

@@ -70,7 +70,7 @@ class SearchRun:
             self.space, self.seed,
             elite_fraction=search.elite_fraction,
             explore_fraction=search.explore_fraction,
-            zoom_factor=search._rounds()[1],
+            zoom_factor=search._rounds().zoom_factor,
             max_regions=search.max_regions,
         )
         self.history, self.seen = [], set()

@@ -112,8 +112,17 @@ AUTO_ROUNDS = 6
 ZOOM_FACTOR = 0.7
 
 
+class Rounds(NamedTuple):
+    """A search's rounds, ``"auto"`` resolved: their number as asked (more
+    than ``n_iter`` gives rounds of one), the candidates of each, the zoom."""
+
+    n_rounds: int
+    sizes: list
+    zoom_factor: float
+
+
 def resolve_rounds(n_iter, n_rounds, zoom_factor, resource):
-    """The candidates of each round and the zoom factor of a search.
+    """The rounds of a search.
 
     Parameters
     ----------
@@ -129,9 +138,8 @@ def resolve_rounds(n_iter, n_rounds, zoom_factor, resource):
 
     Returns
     -------
-    sizes : list of int
-        Candidates of each round (:func:`round_sizes`).
-    zoom_factor : float
+    rounds : Rounds
+        ``sizes`` from :func:`round_sizes`.
     """
     auto = n_rounds == "auto"
     if auto:
@@ -142,7 +150,7 @@ def resolve_rounds(n_iter, n_rounds, zoom_factor, resource):
         zoom_factor = ZOOM_FACTOR
         if auto:  # at least AUTO_ROUNDS: 0.7 unless there are more
             zoom_factor = ZOOM_FACTOR ** ((AUTO_ROUNDS - 1) / (n_rounds - 1))
-    return round_sizes(n_iter, n_rounds), zoom_factor
+    return Rounds(n_rounds, round_sizes(n_iter, n_rounds), zoom_factor)
 
 
 def _reflect(u):

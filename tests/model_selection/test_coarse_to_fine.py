@@ -115,10 +115,11 @@ def test_auto_rounds_narrow_to_the_same_last_width(params, sizes, zoom):
 def test_auto_rounds_with_a_resource_are_six_at_0_7():
     # with a resource, "auto" is the search the rung race measured, and
     # checkpoints written before "auto" existed keep their fingerprint
-    assert resolve_rounds(60, "auto", "auto", "max_iter") == ([10] * 6, 0.7)
-    assert resolve_rounds(60, "auto", 0.5, "max_iter") == ([10] * 6, 0.5)
+    assert resolve_rounds(60, "auto", "auto", "max_iter") == (6, [10] * 6, 0.7)
+    assert resolve_rounds(60, "auto", 0.5, "max_iter") == (6, [10] * 6, 0.5)
+    assert resolve_rounds(4, "auto", "auto", None) == (6, [1] * 4, 0.7)
     # skhp tune's rounds, given: 0.7 as before
-    assert resolve_rounds(120, 8, "auto", "max_iter") == ([15] * 8, 0.7)
+    assert resolve_rounds(120, 8, "auto", "max_iter") == (8, [15] * 8, 0.7)
 
 
 def test_first_round_is_low_discrepancy_in_log_space():
