@@ -603,12 +603,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
         # Before any fit: BaseSearchCV calls this once it has checked cv.
         self._check_cv_gives_constant_splits(checked_cv(self))
         space = SearchSpace(self.param_distributions)
-        sizes = self._rounds().sizes
+        rounds = self._rounds()
+        sizes = rounds.sizes
         X, y, _ = self._fit_inputs
         schedule = self._resource_schedule(space, sizes, X, y, self.n_splits_)
         self._warn_if_rungs_cannot_prune(schedule, sizes)
         seed, seeds, fingerprint, restored = self._start(space, sizes)
-        run = SearchRun(self, evaluate_candidates, space, sizes, schedule, seed,
+        run = SearchRun(self, evaluate_candidates, space, rounds, schedule, seed,
                         fingerprint)
         partial = run.restore(restored)
         self.n_restored_rounds_ = len(run.rounds)

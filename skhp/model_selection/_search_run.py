@@ -29,17 +29,19 @@ class SearchRun:
     evaluate_candidates : callable
         ``BaseSearchCV``'s, for the batches that go through it.
     space : SearchSpace
-    sizes : list of int
-        Candidates of each round.
+    rounds : Rounds
+        The number of rounds, the candidates of each and the zoom factor
+        (:func:`~skhp.model_selection._zoom.resolve_rounds`).
     schedule : ResourceSchedule or None
         The rungs of every round; None without a resource.
     seed, fingerprint : int, str or None
         The sampler's seed and the checkpoint's fingerprint.
     """
 
-    def __init__(self, search, evaluate_candidates, space, sizes, schedule, seed,
+    def __init__(self, search, evaluate_candidates, space, rounds, schedule, seed,
                  fingerprint):
-        self.search, self.space, self.sizes = search, space, sizes
+        self.search, self.space = search, space
+        self.sizes, self.zoom_factor = rounds.sizes, rounds.zoom_factor
         self.schedule, self.seed, self.fingerprint = schedule, seed, fingerprint
         self.n_rungs = 1 if schedule is None else schedule.n_rungs
         self.evaluator = Evaluator(search, evaluate_candidates, schedule)
@@ -70,7 +72,7 @@ class SearchRun:
             self.space, self.seed,
             elite_fraction=search.elite_fraction,
             explore_fraction=search.explore_fraction,
-            zoom_factor=search._rounds().zoom_factor,
+            zoom_factor=self.zoom_factor,
             max_regions=search.max_regions,
         )
         self.history, self.seen = [], set()

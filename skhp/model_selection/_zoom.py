@@ -228,7 +228,7 @@ class ZoomSampler:
 
     def __init__(
         self, space, seed, *, elite_fraction=0.15, explore_fraction=0.1,
-        zoom_factor=0.7, max_regions=3,
+        zoom_factor=ZOOM_FACTOR, max_regions=3,
     ):
         self.space = space
         self.seed = int(seed)

@@ -292,6 +292,11 @@ def test_same_candidates_whatever_n_jobs_or_backend():
     with parallel_backend("threading", n_jobs=2):
         assert params() == reference
     assert params(random_state=4) != reference
+    # the default, "auto" rounds (12 of 5, zoom 0.85), in processes too
+    default = search(SPACE).fit(X0, Y0)
+    assert default.n_rounds_ == 12
+    assert (_keys(search(SPACE, n_jobs=2).fit(X0, Y0).cv_results_["params"])
+            == _keys(default.cv_results_["params"]))
 
 
 def test_random_state_none_and_instance():
